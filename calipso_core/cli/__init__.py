@@ -1,0 +1,46 @@
+"""The ``calipso`` command: one sub-command module per area."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from rich.console import Console
+
+from calipso_core import __version__
+from calipso_core.cli import db_cmd, env_cmd, plugins_cmd
+from calipso_core.context import Calipso
+from calipso_core.errors import CalipsoError
+
+COMMAND_MODULES = (plugins_cmd, db_cmd, env_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calipso", description="Discover a virtualized data centre and keep it as one live graph."
+    )
+    parser.add_argument("--version", action="version", version=f"calipso {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # oslo.messaging pulls in eventlet, which warns on import; nothing here uses it.
+    warnings.filterwarnings("ignore", message=".*[Ee]ventlet.*")
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    args = build_parser().parse_args(argv)
+    app = Calipso()
+    try:
+        return args.run(app, args) or 0
+    except CalipsoError as error:
+        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        return 1
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The inventory repository: objects and links of every environment.
+
+Documents go in and come out as plain dicts, as the original Calipso stored them; the
+identity fields live in indexed columns, the rest in the JSONB ``doc`` column. Every
+write is a bulk statement per batch, never one round trip per object. Each method takes
+an optional ``conn`` so that callers (event handlers, the scan engine) can make several
+writes in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection, Engine
+
+from calipso_core.store.tables import inventory, links
+from calipso_core.types import Document
+
+BATCH_SIZE = 1000
+OBJECT_REQUIRED = ("id", "type", "name", "id_path", "name_path")
+LINK_REQUIRED = ("link_type", "source_id", "target_id")
+# Columns kept when a scan writes a document without them (set by other parts).
+_KEPT_WHEN_NULL = ("status", "last_scanned")
+
+
+def split_document(table: Table, environment: str, doc: Document) -> dict[str, Any]:
+    """A row for ``table``: column fields as columns, everything else in ``doc``."""
+    columns = [c for c in table.c.keys() if c != "doc" and not (table is links and c == "id")]
+    row = {key: doc.get(key) for key in columns}
+    row["environment"] = environment
+    row["doc"] = {k: v for k, v in doc.items() if k not in table.c}
+    if table is links:
+        row["implicit"] = bool(doc.get("implicit", False))
+    return row
+
+
+def join_document(row: Any) -> Document:
+    """The document of a row: its columns merged with its JSONB ``doc``."""
+    mapping = dict(row._mapping)
+    doc = mapping.pop("doc") or {}
+    return {**doc, **{k: v for k, v in mapping.items() if v is not None}}
+
+
+def _require(doc: Document, fields: tuple[str, ...], what: str) -> None:
+    missing = [f for f in fields if doc.get(f) in (None, "")]
+    if missing:
+        raise ValueError(f"{what} {doc.get('id', doc)!r} lacks {', '.join(missing)}")
+
+
+class Inventory:
+    """Objects and links over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def connect(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """Use ``conn`` if given, else a new transaction committed at the end."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as new:
+                yield new
+
+    # -- objects ---------------------------------------------------------------------
+
+    def upsert_objects(
+        self, environment: str, docs: Iterable[Document], conn: Connection | None = None
+    ) -> int:
+        """Insert or replace objects by (environment, id); returns how many were written."""
+        rows = []
+        for doc in docs:
+            _require(doc, OBJECT_REQUIRED, "object")
+            rows.append(split_document(inventory, environment, doc))
+        return self._upsert(inventory, rows, ["environment", "id"], conn)
+
+    def _upsert(self, table: Table, rows: list[dict], keys: list[str], conn) -> int:
+        if not rows:
+            return 0
+        stmt = insert(table)
+        updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+        for col in _KEPT_WHEN_NULL:
+            if col in updates:
+                updates[col] = func.coalesce(stmt.excluded[col], table.c[col])
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+        with self.connect(conn) as c:
+            for start in range(0, len(rows), BATCH_SIZE):
+                c.execute(stmt, rows[start : start + BATCH_SIZE])
+        return len(rows)
+
+    def get(self, environment: str, object_id: str, conn: Connection | None = None) -> Document | None:
+        query = select(inventory).where(inventory.c.environment == environment, inventory.c.id == object_id)
+        with self.connect(conn) as c:
+            row = c.execute(query).first()
+        return join_document(row) if row else None
+
+    def get_many(self, environment: str, ids: Iterable[str], conn: Connection | None = None) -> list[Document]:
+        query = select(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(list(ids)))
+        return self._documents(query, conn)
+
+    def children(self, environment: str, object_id: str, conn: Connection | None = None) -> list[Document]:
+        """The objects whose parent is ``object_id``."""
+        query = select(inventory).where(
+            inventory.c.environment == environment, inventory.c.parent_id == object_id
+        )
+        return self._documents(query.order_by(inventory.c.id), conn)
+
+    def subtree(
+        self, environment: str, object_id: str, include_self: bool = True, conn: Connection | None = None
+    ) -> list[Document]:
+        """The object and every object below it in the tree (by ``id_path``)."""
+        with self.connect(conn) as c:
+            root = self.get(environment, object_id, c)
+            if root is None:
+                return []
+            query = select(inventory).where(
+                inventory.c.environment == environment,
+                inventory.c.id_path.startswith(root["id_path"] + "/", autoescape=True),
+            )
+            below = self._documents(query.order_by(inventory.c.id_path), c)
+        return [root, *below] if include_self else below
+
+    def find(
+        self,
+        environment: str,
+        match: Document | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        conn: Connection | None = None,
+    ) -> list[Document]:
+        """Objects whose fields equal ``match``: column fields by equality, the others
+        by JSONB containment (so nested values and list members match too)."""
+        query = select(inventory).where(*self._conditions(inventory, environment, match or {}))
+        query = query.order_by(inventory.c.id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return self._documents(query, conn)
+
+    def count(self, environment: str, match: Document | None = None, conn=None) -> int:
+        query = select(func.count()).select_from(inventory)
+        query = query.where(*self._conditions(inventory, environment, match or {}))
+        with self.connect(conn) as c:
+            return c.scalar(query)
+
+    @staticmethod
+    def _conditions(table: Table, environment: str, match: Document) -> list:
+        conditions = [table.c.environment == environment]
+        in_doc = {}
+        for key, value in match.items():
+            if key in table.c and key != "doc":
+                conditions.append(table.c[key] == value)
+            else:
+                in_doc[key] = value
+        if in_doc:
+            conditions.append(table.c.doc.contains(in_doc))
+        return conditions
+
+    def delete_subtree(self, environment: str, object_id: str, conn: Connection | None = None) -> list[str]:
+        """Delete an object, everything below it and their links; returns deleted ids."""
+        with self.connect(conn) as c:
+            root = self.get(environment, object_id, c)
+            if root is None:
+                return []
+            query = (
+                delete(inventory)
+                .where(
+                    inventory.c.environment == environment,
+                    or_(
+                        inventory.c.id == object_id,
+                        inventory.c.id_path.startswith(root["id_path"] + "/", autoescape=True),
+                    ),
+                )
+                .returning(inventory.c.id)
+            )
+            ids = list(c.scalars(query))
+            self.delete_links_of(environment, ids, c)
+        return ids
+
+    def delete_objects(self, environment: str, ids: Iterable[str], conn: Connection | None = None) -> int:
+        ids = list(ids)
+        with self.connect(conn) as c:
+            result = c.execute(
+                delete(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(ids))
+            )
+            self.delete_links_of(environment, ids, c)
+        return result.rowcount
+
+    def _documents(self, query, conn) -> list[Document]:
+        with self.connect(conn) as c:
+            return [join_document(row) for row in c.execute(query)]
+
+    # -- links -----------------------------------------------------------------------
+
+    def upsert_links(self, environment: str, docs: Iterable[Document], conn: Connection | None = None) -> int:
+        """Insert or replace links by (environment, link_type, source_id, target_id)."""
+        rows = []
+        for doc in docs:
+            _require(doc, LINK_REQUIRED, "link")
+            rows.append(split_document(links, environment, doc))
+        keys = ["environment", "link_type", "source_id", "target_id"]
+        return self._upsert(links, rows, keys, conn)
+
+    def find_links(
+        self,
+        environment: str,
+        match: Document | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        conn: Connection | None = None,
+    ) -> list[Document]:
+        query = select(links).where(*self._conditions(links, environment, match or {}))
+        query = query.order_by(links.c.id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return self._documents(query, conn)
+
+    def links_of(self, environment: str, ids: Iterable[str], conn: Connection | None = None) -> list[Document]:
+        """Links whose source or target is one of ``ids``."""
+        ids = list(ids)
+        query = select(links).where(
+            links.c.environment == environment, or_(links.c.source_id.in_(ids), links.c.target_id.in_(ids))
+        )
+        return self._documents(query.order_by(links.c.id), conn)
+
+    def delete_links_of(self, environment: str, ids: Iterable[str], conn: Connection | None = None) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        query = delete(links).where(
+            links.c.environment == environment, or_(links.c.source_id.in_(ids), links.c.target_id.in_(ids))
+        )
+        with self.connect(conn) as c:
+            return c.execute(query).rowcount
+
+    def delete_links(
+        self, environment: str, keys: Iterable[tuple[str, str, str]], conn: Connection | None = None
+    ) -> int:
+        """Delete links by (link_type, source_id, target_id)."""
+        keys = list(keys)
+        if not keys:
+            return 0
+        query = delete(links).where(
+            and_(
+                links.c.environment == environment,
+                tuple_(links.c.link_type, links.c.source_id, links.c.target_id).in_(keys),
+            )
+        )
+        with self.connect(conn) as c:
+            return c.execute(query).rowcount
+
+    # -- sweeping --------------------------------------------------------------------
+
+    def sweep(
+        self, environment: str, under_id_paths: Iterable[str], scanned_before: datetime, conn=None
+    ) -> list[str]:
+        """Delete objects below the given id paths not seen since ``scanned_before``."""
+        prefixes = [p + "/" for p in under_id_paths]
+        if not prefixes:
+            return []
+        query = (
+            delete(inventory)
+            .where(
+                inventory.c.environment == environment,
+                or_(*(inventory.c.id_path.startswith(p, autoescape=True) for p in prefixes)),
+                or_(inventory.c.last_scanned.is_(None), inventory.c.last_scanned < scanned_before),
+            )
+            .returning(inventory.c.id)
+        )
+        with self.connect(conn) as c:
+            ids = list(c.scalars(query))
+            self.delete_links_of(environment, ids, c)
+        return ids

@@ -1,0 +1,243 @@
+"""The database schema: identity fields as indexed columns, the rest as JSONB.
+
+Every table has a ``doc`` JSONB column with a GIN index (``jsonb_path_ops``) for
+containment queries (``doc @> '{...}'``). Changes to ``inventory`` and ``links`` are
+recorded in ``history`` by triggers (see ``HISTORY_SQL``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+
+def _table(name: str, *columns, indexes: tuple[tuple[str, ...], ...] = ()) -> Table:
+    """A table with a JSONB ``doc`` column, its GIN index and plain column indexes."""
+    table = Table(
+        name,
+        metadata,
+        *columns,
+        Column("doc", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    Index(f"ix_{name}_doc", table.c.doc, postgresql_using="gin", postgresql_ops={"doc": "jsonb_path_ops"})
+    for cols in indexes:
+        Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
+    return table
+
+
+def _now() -> Column:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+environments = _table(
+    "environments",
+    Column("name", String, primary_key=True),
+    _now(),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+inventory = _table(
+    "inventory",
+    Column("environment", String, primary_key=True),
+    Column("id", String, primary_key=True),
+    Column("type", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("parent_id", String),
+    Column("parent_type", String),
+    Column("id_path", Text, nullable=False),
+    Column("name_path", Text, nullable=False),
+    Column("host", String),
+    Column("status", String),
+    Column("last_scanned", DateTime(timezone=True)),
+    indexes=(("environment", "type"), ("environment", "parent_id"), ("environment", "host")),
+)
+# Prefix searches on id_path (children, subtrees) need the pattern operator class.
+Index("ix_inventory_id_path", inventory.c.environment, inventory.c.id_path,
+      postgresql_ops={"id_path": "text_pattern_ops"})
+Index("ix_inventory_name_lower", func.lower(inventory.c.name), postgresql_ops={"lower": "text_pattern_ops"})
+
+links = _table(
+    "links",
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("environment", String, nullable=False),
+    Column("link_type", String, nullable=False),
+    Column("source_id", String, nullable=False),
+    Column("target_id", String, nullable=False),
+    Column("link_name", String),
+    Column("host", String),
+    Column("state", String),
+    Column("status", String),
+    Column("implicit", Boolean, nullable=False, server_default=text("false")),
+    Column("last_scanned", DateTime(timezone=True)),
+    UniqueConstraint("environment", "link_type", "source_id", "target_id", name="uq_links_identity"),
+    indexes=(("environment", "source_id"), ("environment", "target_id"), ("environment", "host")),
+)
+
+cliques = _table(
+    "cliques",
+    Column("environment", String, primary_key=True),
+    Column("focal_point", String, primary_key=True),
+    Column("focal_point_type", String, nullable=False),
+    Column("clique_type", String, nullable=False),
+    Column("last_scanned", DateTime(timezone=True)),
+    indexes=(("environment", "focal_point_type"),),
+)
+
+clique_types = _table(
+    "clique_types",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String, nullable=False),
+    Column("focal_point_type", String, nullable=False),
+    Column("environment", String, nullable=False, server_default=""),
+    Column("origin", String, nullable=False, server_default="user"),
+    UniqueConstraint("name", "environment", name="uq_clique_types_name"),
+)
+
+clique_constraints = _table(
+    "clique_constraints",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("focal_point_type", String, nullable=False),
+    Column("environment", String, nullable=False, server_default=""),
+    UniqueConstraint("focal_point_type", "environment", name="uq_clique_constraints"),
+)
+
+scans = _table(
+    "scans",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("environment", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("object_id", String),
+    Column("submit_timestamp", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("start_timestamp", DateTime(timezone=True)),
+    Column("end_timestamp", DateTime(timezone=True)),
+    indexes=(("environment", "status"),),
+)
+
+scheduled_scans = _table(
+    "scheduled_scans",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("environment", String, nullable=False),
+    Column("freq", String, nullable=False),
+    Column("scheduled_timestamp", DateTime(timezone=True)),
+    indexes=(("environment",),),
+)
+
+messages = _table(
+    "messages",
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("environment", String),
+    Column("source_system", String, nullable=False),
+    Column("level", String, nullable=False),
+    Column("event_type", String),
+    Column("related_object", String),
+    Column("related_object_type", String),
+    Column("timestamp", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    indexes=(("environment", "timestamp"), ("environment", "related_object")),
+)
+
+constants = _table("constants", Column("name", String, primary_key=True))
+
+users = _table(
+    "users",
+    Column("name", String, primary_key=True),
+    Column("password_hash", String, nullable=False),
+    Column("role", String, nullable=False, server_default="read-only"),
+    _now(),
+)
+
+api_tokens = _table(
+    "api_tokens",
+    Column("token_hash", String, primary_key=True),
+    Column("username", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("method", String, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+monitoring_results = _table(
+    "monitoring_results",
+    Column("environment", String, primary_key=True),
+    Column("check_name", String, primary_key=True),
+    Column("object_id", String),
+    Column("object_type", String),
+    Column("status", String, nullable=False),
+    Column("status_value", Integer, nullable=False),
+    Column("status_text", Text),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    indexes=(("environment", "object_id"),),
+)
+
+history = _table(
+    "history",
+    Column("seq", BigInteger, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),  # 'object' or 'link'
+    Column("environment", String, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True)),
+    indexes=(("environment", "kind", "valid_from"), ("environment", "kind", "valid_to")),
+)
+Index("ux_history_current", history.c.environment, history.c.kind, history.c.key,
+      unique=True, postgresql_where=history.c.valid_to.is_(None))
+
+# A row's history document is the row as JSON with its JSONB ``doc`` merged in, without
+# the fields that change on every scan. An update that changes nothing else is not
+# history. Times are the transaction's: one scan commit is one point in history.
+HISTORY_SQL = """
+CREATE OR REPLACE FUNCTION calipso_history_doc(hkind text, row_json jsonb) RETURNS jsonb AS $$
+    SELECT (row_json - 'doc' - 'last_scanned' - CASE hkind WHEN 'link' THEN 'id' ELSE '' END)
+           || (row_json -> 'doc')
+$$ LANGUAGE sql IMMUTABLE;
+
+CREATE OR REPLACE FUNCTION calipso_history_key(hkind text, row_json jsonb) RETURNS text AS $$
+    SELECT CASE hkind WHEN 'object' THEN row_json ->> 'id'
+           ELSE concat_ws('|', row_json ->> 'link_type', row_json ->> 'source_id',
+                          row_json ->> 'target_id') END
+$$ LANGUAGE sql IMMUTABLE;
+
+CREATE OR REPLACE FUNCTION calipso_record_history() RETURNS trigger AS $$
+DECLARE
+    hkind text := TG_ARGV[0];
+    old_doc jsonb;
+    new_doc jsonb;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN old_doc := calipso_history_doc(hkind, to_jsonb(OLD)); END IF;
+    IF TG_OP <> 'DELETE' THEN new_doc := calipso_history_doc(hkind, to_jsonb(NEW)); END IF;
+    IF old_doc = new_doc THEN
+        RETURN NULL;
+    END IF;
+    IF old_doc IS NOT NULL THEN
+        UPDATE history SET valid_to = now()
+         WHERE environment = OLD.environment AND kind = hkind
+           AND key = calipso_history_key(hkind, to_jsonb(OLD)) AND valid_to IS NULL;
+    END IF;
+    IF new_doc IS NOT NULL THEN
+        INSERT INTO history (kind, environment, key, valid_from, doc)
+        VALUES (hkind, NEW.environment, calipso_history_key(hkind, to_jsonb(NEW)), now(), new_doc);
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER inventory_history AFTER INSERT OR UPDATE OR DELETE ON inventory
+    FOR EACH ROW EXECUTE FUNCTION calipso_record_history('object');
+CREATE TRIGGER links_history AFTER INSERT OR UPDATE OR DELETE ON links
+    FOR EACH ROW EXECUTE FUNCTION calipso_record_history('link');
+"""

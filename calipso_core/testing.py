@@ -1,0 +1,57 @@
+"""The test kit for Calipso and its plugins (a pytest plugin, loaded automatically).
+
+Fixtures:
+
+- ``calipso_database_url``: a throwaway PostgreSQL database for the test session: the
+  server named by ``CALIPSO_TEST_DATABASE_URL``, or else an embedded one (pgserver) in a
+  temporary directory, removed afterwards.
+- ``calipso_engine``: an engine on it with the schema migrated to the newest revision.
+- ``calipso``: a ``Calipso`` context over that database with every table emptied first.
+- ``inventory``: the inventory repository of ``calipso``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from calipso_core import db
+from calipso_core.context import Calipso
+from calipso_core.store.tables import metadata
+
+
+@pytest.fixture(scope="session")
+def calipso_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("CALIPSO_TEST_DATABASE_URL")
+    if url:
+        return url
+    return db.embedded_server_url(tmp_path_factory.mktemp("pgdata"), database="calipso_test")
+
+
+@pytest.fixture(scope="session")
+def calipso_engine(calipso_database_url):
+    engine = db.get_engine(calipso_database_url)
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def empty_tables(engine) -> None:
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+
+
+@pytest.fixture
+def calipso(calipso_engine, calipso_database_url):
+    empty_tables(calipso_engine)
+    app = Calipso(calipso_database_url)
+    app.engine = calipso_engine  # share the session's pool
+    yield app
+
+
+@pytest.fixture
+def inventory(calipso):
+    return calipso.inventory

@@ -1,0 +1,39 @@
+"""What the ACI plugin registers with Calipso."""
+
+from __future__ import annotations
+
+from calipso_core import hookimpl
+from calipso_core.types import CliqueType, ConfigSection
+
+ACI_SCHEMA = {
+    "type": "object",
+    "required": ["name", "host", "user", "pwd"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"const": "ACI"},
+        "host": {"type": "string", "minLength": 1},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "protocol": {"enum": ["http", "https"], "default": "https"},
+        "user": {"type": "string", "minLength": 1},
+        "pwd": {"type": "string"},
+        "verify_tls": {"type": "boolean", "default": True},
+        "ca_file": {"type": "string", "description": "pin the APIC's CA (PEM file)"},
+    },
+}
+
+
+@hookimpl
+def calipso_config_sections():
+    return [ConfigSection("ACI", ACI_SCHEMA, secrets=("pwd",), description="the APIC of the fabric")]
+
+
+@hookimpl
+def calipso_clique_types():
+    return [
+        CliqueType(
+            name="switch", focal_point_type="switch",
+            link_types=("switch-switch_pnic", "switch_pnic-switch_pnic", "switch_pnic-host_pnic",
+                        "host_pnic-vconnector", "host_pnic-vedge", "vconnector-vedge", "vedge-vnic",
+                        "vconnector-vnic", "vnic-instance", "vnic-vservice"),
+        ),
+    ]
