@@ -1,0 +1,1 @@
+"""The lab: a simulated data centre that speaks the real protocols on loopback."""
