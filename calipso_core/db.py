@@ -27,13 +27,14 @@ def calipso_home() -> Path:
     return Path(home)
 
 
-def embedded_server_url(pgdata: Path, database: str = DATABASE_NAME) -> str:
+def embedded_server_url(pgdata: Path, database: str = DATABASE_NAME, cleanup: str = "stop") -> str:
     """Start (or reuse) the embedded PostgreSQL in ``pgdata``; return a URL to ``database``,
-    which is created when missing."""
+    which is created when missing. The server stops (``cleanup="stop"``) or is also
+    deleted (``"delete"``) when the last process using it exits."""
     import pgserver  # only needed when no server is configured
 
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata)
+    server = pgserver.get_server(pgdata, cleanup_mode=cleanup)
     url = make_url(server.get_uri()).set(drivername="postgresql+psycopg2")
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

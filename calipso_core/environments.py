@@ -13,8 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from sqlalchemy import literal, select
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.engine import Engine
 
 from calipso_core.errors import ConfigError, NotFound
@@ -52,8 +51,7 @@ def _describe(error: ValidationError, prefix: list) -> str:
 def schema_errors(schema: dict, doc: Any, prefix: list | None = None) -> list[str]:
     """Every error of ``doc`` against ``schema`` as ``"<json path>: <reason>"``."""
     validator = Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-    return [_describe(e, prefix or []) for e in errors]
+    return [_describe(e, prefix or []) for e in validator.iter_errors(doc)]
 
 
 def validate(doc: Any, sections: dict[str, ConfigSection]) -> None:
@@ -77,7 +75,7 @@ def validate(doc: Any, sections: dict[str, ConfigSection]) -> None:
         errors.append("configuration: listen is true but there is no AMQP section")
     if errors:
         name = doc.get("name") if isinstance(doc, dict) else None
-        raise ConfigError(f"environment {name or '(unnamed)'} is invalid:", errors)
+        raise ConfigError(f"environment {name or '(unnamed)'} is invalid:", sorted(errors))
 
 
 def mask_secrets(doc: Document, sections: dict[str, ConfigSection]) -> Document:

@@ -84,6 +84,7 @@ class CalipsoPluginManager(pluggy.PluginManager):
             )
         self.register(module, name=info.name)
         self.infos[info.name] = info
+        self._contributions.clear()
 
     def contributions(self, hook: str) -> list[Contribution]:
         """Every record the plugins return for ``hook``, with the plugin that gave it."""
@@ -93,8 +94,7 @@ class CalipsoPluginManager(pluggy.PluginManager):
 
     def _collect(self, hook: str) -> Iterable[Contribution]:
         expected = HOOK_RECORDS[hook]
-        # pluggy calls the newest registration first; show them in registration order.
-        for impl in reversed(getattr(self.hook, hook).get_hookimpls()):
+        for impl in getattr(self.hook, hook).get_hookimpls():  # in registration order
             for record in impl.function() or ():
                 if not isinstance(record, expected):
                     raise PluginError(

@@ -12,7 +12,11 @@ Fixtures:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -23,11 +27,15 @@ from calipso_core.store.tables import metadata
 
 
 @pytest.fixture(scope="session")
-def calipso_database_url(tmp_path_factory) -> str:
+def calipso_database_url() -> str:
     url = os.environ.get("CALIPSO_TEST_DATABASE_URL")
     if url:
         return url
-    return db.embedded_server_url(tmp_path_factory.mktemp("pgdata"), database="calipso_test")
+    # The embedded server runs as its own user, which must reach the data directory.
+    parent = Path(tempfile.mkdtemp(prefix="calipso-test-pg-"))
+    parent.chmod(0o755)
+    atexit.register(shutil.rmtree, parent, ignore_errors=True)  # runs after the server's own cleanup
+    return db.embedded_server_url(parent / "pgdata", database="calipso_test", cleanup="delete")
 
 
 @pytest.fixture(scope="session")

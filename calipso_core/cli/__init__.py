@@ -6,12 +6,16 @@ import argparse
 import sys
 import warnings
 
+import sqlalchemy.exc
 from rich.console import Console
+from rich.markup import escape
 
 from calipso_core import __version__
 from calipso_core.cli import db_cmd, env_cmd, plugins_cmd
 from calipso_core.context import Calipso
-from calipso_core.errors import CalipsoError
+from calipso_core.errors import CalipsoError, DatabaseError
+
+UNDEFINED_TABLE = "42P01"
 
 COMMAND_MODULES = (plugins_cmd, db_cmd, env_cmd)
 
@@ -27,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report(error: CalipsoError) -> int:
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     # oslo.messaging pulls in eventlet, which warns on import; nothing here uses it.
     warnings.filterwarnings("ignore", message=".*[Ee]ventlet.*")
@@ -36,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(app, args) or 0
     except CalipsoError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
-        return 1
+        return report(error)
+    except sqlalchemy.exc.ProgrammingError as error:
+        if getattr(error.orig, "pgcode", None) != UNDEFINED_TABLE:
+            raise
+        return report(DatabaseError("the database has no Calipso schema yet: run 'calipso db upgrade'"))
+    except sqlalchemy.exc.OperationalError as error:
+        return report(DatabaseError(f"cannot use the database: {str(error.orig).strip()}"))
     finally:
         app.close()
 

@@ -30,7 +30,7 @@ _KEPT_WHEN_NULL = ("status", "last_scanned")
 
 def split_document(table: Table, environment: str, doc: Document) -> dict[str, Any]:
     """A row for ``table``: column fields as columns, everything else in ``doc``."""
-    columns = [c for c in table.c.keys() if c != "doc" and not (table is links and c == "id")]
+    columns = [c.name for c in table.c if c.name != "doc" and not (table is links and c.name == "id")]
     row = {key: doc.get(key) for key in columns}
     row["environment"] = environment
     row["doc"] = {k: v for k, v in doc.items() if k not in table.c}
@@ -87,11 +87,14 @@ class Inventory:
         for col in _KEPT_WHEN_NULL:
             if col in updates:
                 updates[col] = func.coalesce(stmt.excluded[col], table.c[col])
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+        # RETURNING makes SQLAlchemy send one multi-row INSERT per batch ("insertmanyvalues")
+        # instead of a round trip per row.
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c[keys[-1]])
         with self.connect(conn) as c:
+            written = 0
             for start in range(0, len(rows), BATCH_SIZE):
-                c.execute(stmt, rows[start : start + BATCH_SIZE])
-        return len(rows)
+                written += len(c.execute(stmt, rows[start : start + BATCH_SIZE]).all())
+        return written
 
     def get(self, environment: str, object_id: str, conn: Connection | None = None) -> Document | None:
         query = select(inventory).where(inventory.c.environment == environment, inventory.c.id == object_id)

@@ -1,0 +1,96 @@
+"""The Starlette application: every resource module's operations as routes, the error
+handlers, and the OpenAPI document at ``/openapi.json``.
+
+``create_app(calipso)`` serves a given context (tests, one uvicorn worker);
+``app_factory()`` builds its own from the environment, for uvicorn's ``--factory`` with
+several worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from calipso_core import __version__
+from calipso_core.api.errors import EXCEPTION_HANDLERS
+from calipso_core.api.openapi import build_document
+from calipso_core.api.operation import ApiState, Call, Operation, make_endpoint
+from calipso_core.api.routes import (
+    aggregates,
+    auth_tokens,
+    clique_constraints,
+    clique_types,
+    cliques,
+    connection_tests,
+    constants,
+    diff,
+    environment_configs,
+    graph,
+    health,
+    impact,
+    inventory,
+    links,
+    messages,
+    monitoring_config_templates,
+    scans,
+    scheduled_scans,
+    search,
+)
+from calipso_core.context import Calipso
+from calipso_core.users import DEFAULT_TOKEN_LIFETIME, Users
+
+ROUTE_MODULES = (
+    auth_tokens, inventory, links, cliques, clique_types, clique_constraints, scans, scheduled_scans, messages,
+    constants, monitoring_config_templates, environment_configs, aggregates, connection_tests, search, graph,
+    impact, diff, health,
+)
+MAX_BODY_BYTES = 1024 * 1024
+#: Environment variable the factory reads the token lifetime from (seconds).
+TOKEN_LIFETIME_VARIABLE = "CALIPSO_TOKEN_LIFETIME"
+
+
+def resource_operations() -> list[Operation]:
+    """The operations of every resource module, in module order."""
+    return [operation for module in ROUTE_MODULES for operation in module.OPERATIONS]
+
+
+def _openapi_operation(document_holder: dict) -> Operation:
+    def get_openapi(call: Call) -> dict:
+        return document_holder["document"]
+
+    return Operation("GET", "/openapi.json", get_openapi, "This OpenAPI document", public=True,
+                     response={"type": "object", "required": ["openapi", "paths"]}, errors=())
+
+
+def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+               lifespan=None) -> Starlette:
+    """The API over ``calipso`` (whose owner closes it); tokens last ``token_lifetime``."""
+    api = ApiState(calipso, Users(calipso.engine, token_lifetime))
+    holder: dict = {}
+    operations = [*resource_operations(), _openapi_operation(holder)]
+    holder["document"] = build_document(operations, __version__)
+    routes = [Route(op.path, make_endpoint(op, api), methods=[op.method]) for op in operations]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan,
+                    max_body_size=MAX_BODY_BYTES)
+    app.state.calipso = calipso
+    app.state.operations = operations
+    return app
+
+
+def app_factory() -> Starlette:
+    """An app with its own context, from ``CALIPSO_DATABASE_URL`` (else the embedded
+    database) and ``CALIPSO_TOKEN_LIFETIME``; the context is closed at shutdown."""
+    calipso = Calipso()
+    lifetime = timedelta(seconds=int(os.environ.get(TOKEN_LIFETIME_VARIABLE, DEFAULT_TOKEN_LIFETIME.total_seconds())))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        calipso.close()
+
+    return create_app(calipso, lifetime, lifespan)

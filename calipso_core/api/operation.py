@@ -1,0 +1,125 @@
+"""An API operation declared once: its path, method, parameters, body schema, response
+schema and handler. The same declaration serves the request (authentication, checks,
+the handler run in a worker thread) and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from calipso_core.api import auth
+from calipso_core.api.errors import CalipsoJSONResponse
+from calipso_core.api.listing import check_constants
+from calipso_core.api.validation import Param, load_api_schema, parse_json, parse_query, validate_body
+from calipso_core.context import Calipso
+from calipso_core.users import User, Users
+
+JSON = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path.
+
+    ``handler(call)`` runs in a worker thread and returns a JSON-able value (answered
+    with ``status``) or a ``Response``. ``body`` names a schema in ``schemas/api/``
+    (or ``body_loader`` returns one kept elsewhere).
+    ``public`` operations need no token; ``writes`` ones need the read-write role.
+    ``errors`` are the error statuses the operation may answer besides 401/403;
+    ``other_responses`` maps further statuses to their own body schemas.
+    """
+
+    method: str
+    path: str
+    handler: Callable[[Call], Any]
+    summary: str
+    params: tuple[Param, ...] = ()
+    body: str | None = None
+    body_loader: Callable[[], dict] | None = None
+    status: int = 200
+    response: JSON = field(default_factory=lambda: {"type": "object"})
+    public: bool = False
+    writes: bool = False
+    errors: tuple[int, ...] = (400,)
+    description: str = ""
+    other_responses: JSON = field(default_factory=dict)
+
+    @property
+    def body_schema(self) -> dict | None:
+        if self.body_loader is not None:
+            return self.body_loader()
+        return load_api_schema(self.body) if self.body else None
+
+    @property
+    def tag(self) -> str:
+        return self.path.strip("/").split("/")[0]
+
+
+@dataclass(frozen=True)
+class ApiState:
+    """What every handler can reach: the Calipso context and the users store."""
+
+    calipso: Calipso
+    users: Users
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: checked parameters and body, the user."""
+
+    api: ApiState
+    request: Request
+    params: dict[str, Any]
+    body: Any = None
+    user: User | None = None
+
+    @property
+    def calipso(self) -> Calipso:
+        return self.api.calipso
+
+    @property
+    def engine(self) -> Engine:
+        return self.api.calipso.engine
+
+    @property
+    def limit(self) -> int:
+        return self.params["page_size"]
+
+    @property
+    def offset(self) -> int:
+        return self.params["page"] * self.params["page_size"]
+
+
+def run_operation(operation: Operation, call: Call) -> Any:
+    """Check the values that need the database, then run the handler."""
+    check_constants(call.engine, call.calipso.plugins, operation.params, call.params)
+    return operation.handler(call)
+
+
+def make_endpoint(operation: Operation, api: ApiState) -> Callable[[Request], Any]:
+    """The Starlette endpoint that checks and runs ``operation``."""
+
+    async def endpoint(request: Request) -> Response:
+        user = None
+        if not operation.public:
+            user = await run_in_threadpool(auth.authenticate, api.users, request)
+            auth.authorize(user, operation.writes, request)
+        params = parse_query(request.query_params, operation.params)
+        body = None
+        schema = operation.body_schema
+        if schema is not None:
+            body = parse_json(await request.body())
+            validate_body(body, schema)
+        result = await run_in_threadpool(run_operation, operation, Call(api, request, params, body, user))
+        if isinstance(result, Response):
+            return result
+        return CalipsoJSONResponse(result, status_code=operation.status)
+
+    endpoint.__name__ = f"{operation.method.lower()}_{operation.tag}"
+    return endpoint

@@ -1,0 +1,89 @@
+"""``/inventory``: one object by id, or a page of objects filtered by place in the tree
+and type; with ``as_of``, the inventory as it was at that moment (from history)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from calipso_core.api.errors import bad_request, not_found
+from calipso_core.api.listing import fetch_page, project, require_environment
+from calipso_core.api.operation import Call, Operation
+from calipso_core.api.responses import STRING, listing_or_document, obj
+from calipso_core.api.validation import ENV_NAME, PAGING, Param
+from calipso_core.store import as_of
+from calipso_core.store.tables import inventory
+from calipso_core.types import Document
+
+LIST_FIELDS = ("id", "type", "name", "name_path")
+EXACT_FILTERS = ("id_path", "parent_id", "type")
+
+
+def _under(id_path: str, parent_path: str, sub_tree: bool) -> bool:
+    """Whether ``id_path`` is a child (or, with ``sub_tree``, any descendant) of ``parent_path``."""
+    prefix = parent_path.rstrip("/") + "/"
+    return id_path.startswith(prefix) and (sub_tree or "/" not in id_path[len(prefix):])
+
+
+def _page(docs: list[Document]) -> dict:
+    return {"objects": [project(doc, LIST_FIELDS) for doc in docs]}
+
+
+def _from_history(call: Call) -> Document | dict:
+    params = call.params
+    match = {key: params[key] for key in (*EXACT_FILTERS, "id") if key in params}
+    docs = as_of(call.engine, params["env_name"], params["as_of"], "object", match)
+    docs = [{k: v for k, v in doc.items() if v is not None} for doc in docs]
+    if "id" in params:
+        if not docs:
+            raise not_found(f"no object {params['id']!r} in environment {params['env_name']!r} "
+                            f"at {params['as_of'].isoformat()}")
+        return docs[0]
+    if "parent_path" in params:
+        docs = [d for d in docs if _under(d.get("id_path", ""), params["parent_path"], params["sub_tree"])]
+    docs.sort(key=lambda doc: doc["id"])
+    return _page(docs[call.offset: call.offset + call.limit])
+
+
+def get_inventory(call: Call) -> Document | dict:
+    params = call.params
+    environment = params["env_name"]
+    require_environment(call.engine, environment)
+    if params["sub_tree"] and "parent_path" not in params:
+        raise bad_request("sub_tree", "only meaningful with parent_path")
+    if "as_of" in params:
+        return _from_history(call)
+    if "id" in params:
+        doc = call.calipso.inventory.get(environment, params["id"])
+        if doc is None:
+            raise not_found(f"no object {params['id']!r} in environment {environment!r}")
+        return doc
+    query = select(inventory).where(inventory.c.environment == environment)
+    for key in EXACT_FILTERS:
+        if key in params:
+            query = query.where(inventory.c[key] == params[key])
+    if "parent_path" in params:
+        prefix = params["parent_path"].rstrip("/") + "/"
+        query = query.where(inventory.c.id_path.startswith(prefix, autoescape=True))
+        if not params["sub_tree"]:
+            query = query.where(func.strpos(func.substr(inventory.c.id_path, len(prefix) + 1), "/") == 0)
+    return _page(fetch_page(call.engine, query.order_by(inventory.c.id), call.limit, call.offset))
+
+
+PARAMS = (
+    ENV_NAME,
+    Param("id", description="an object's id: answers the whole object"),
+    Param("id_path", description="objects with exactly this id_path"),
+    Param("parent_id", description="the children of this object"),
+    Param("parent_path", description="objects below this id_path (children only, unless sub_tree)"),
+    Param("sub_tree", "boolean", default=False, description="with parent_path: every descendant"),
+    Param("type", constant="object_types", description="objects of this type"),
+    Param("as_of", "datetime", description="answer from history: the inventory as it was at this time"),
+    *PAGING,
+)
+
+OBJECT_ITEM = obj(("id", "name"), id=STRING, type=STRING, name=STRING, name_path=STRING)
+
+OPERATIONS = [
+    Operation("GET", "/inventory", get_inventory, "Objects of an environment", params=PARAMS,
+              response=listing_or_document("objects", OBJECT_ITEM), errors=(400, 404)),
+]

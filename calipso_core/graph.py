@@ -1,0 +1,207 @@
+"""Questions about the graph of an environment: find objects by text, the clique graph
+around an object, and what depends on an object (impact analysis).
+
+Cliques are rows of the ``cliques`` table, one per focal point, whose document holds
+``nodes`` (object ids), ``links`` (link row ids) and ``links_detailed`` (each link's
+``id``, ``link_type``, ``source_id``, ``target_id``, ``link_name``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Text, case, cast, func, literal_column, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from calipso_core.errors import NotFound
+from calipso_core.store.inventory import join_document
+from calipso_core.store.tables import cliques, inventory, links
+from calipso_core.types import Document
+
+#: Attributes that search looks into besides the name, as (label, SQL text).
+_DOC = inventory.c.doc
+SEARCH_ATTRIBUTES = (
+    ("id", inventory.c.id),
+    ("host", inventory.c.host),
+    ("mac_address", _DOC["mac_address"].astext),
+    ("ip_address", _DOC["ip_address"].astext),
+    ("IP Address", _DOC["IP Address"].astext),
+    ("IPv6 Address", _DOC["IPv6 Address"].astext),
+    ("fixed_ips", cast(func.jsonb_path_query_array(_DOC, literal_column("'$.fixed_ips[*].ip_address'::jsonpath")),
+                       Text)),
+    ("cidrs", cast(_DOC["cidrs"], Text)),
+    ("local_name", _DOC["local_name"].astext),
+)
+#: Groups an impact report always has, even when empty.
+IMPACT_GROUPS = ("instances", "vservices", "networks", "projects", "hosts")
+
+
+# -- search ----------------------------------------------------------------------------
+
+
+def _matched_field(doc: Document, needle: str) -> str:
+    if needle in str(doc.get("name", "")).lower():
+        return "name"
+    for label, _ in SEARCH_ATTRIBUTES:
+        value = doc.get(label)
+        if label == "fixed_ips" and isinstance(value, list):
+            value = [ip.get("ip_address") for ip in value if isinstance(ip, dict)]
+        if value is not None and needle in str(value).lower():
+            return label
+    return "name"
+
+
+def search_objects(engine: Engine, environment: str, text: str, object_type: str | None = None,
+                   limit: int = 100, offset: int = 0) -> list[Document]:
+    """Objects whose name or a searched attribute (MAC, IP addresses, host, id ...)
+    contains ``text``, ignoring case; exact names first, then name prefixes, then other
+    name matches, then attribute matches."""
+    needle = text.lower()
+    name = func.lower(inventory.c.name)
+    rank = case((name == needle, 0), (name.startswith(needle, autoescape=True), 1),
+                (name.contains(needle, autoescape=True), 2), else_=3)
+    matches = [func.lower(expr).contains(needle, autoescape=True) for _, expr in SEARCH_ATTRIBUTES]
+    query = select(inventory).where(inventory.c.environment == environment,
+                                    or_(name.contains(needle, autoescape=True), *matches))
+    if object_type:
+        query = query.where(inventory.c.type == object_type)
+    query = query.order_by(rank, name, inventory.c.id).limit(limit).offset(offset)
+    with engine.connect() as conn:
+        docs = [join_document(row) for row in conn.execute(query)]
+    return [{"id": d["id"], "type": d["type"], "name": d["name"], "name_path": d["name_path"],
+             "host": d.get("host"), "matched": _matched_field(d, needle)} for d in docs]
+
+
+# -- cliques ---------------------------------------------------------------------------
+
+
+def _cliques(conn: Connection, environment: str, condition) -> list[Document]:
+    query = select(cliques).where(cliques.c.environment == environment, condition).order_by(cliques.c.focal_point)
+    return [join_document(row) for row in conn.execute(query)]
+
+
+def cliques_containing(conn: Connection, environment: str, object_id: str) -> list[Document]:
+    """The cliques whose nodes include ``object_id`` (its own clique too)."""
+    return _cliques(conn, environment, cliques.c.doc.contains({"nodes": [object_id]}))
+
+
+def _objects(conn: Connection, environment: str, ids: Iterable[str]) -> dict[str, Document]:
+    query = select(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(list(ids)))
+    return {doc["id"]: doc for doc in map(join_document, conn.execute(query))}
+
+
+def _node(doc: Document) -> Document:
+    return {"id": doc["id"], "type": doc["type"], "name": doc["name"], "status": doc.get("status")}
+
+
+def clique_graph(engine: Engine, environment: str, object_id: str) -> Document:
+    """The clique of ``object_id`` as nodes and links: its own clique when it is a focal
+    point, else the union of the cliques that contain it. ``NotFound`` when there is
+    neither the object nor a clique."""
+    with engine.connect() as conn:
+        found = _cliques(conn, environment, cliques.c.focal_point == object_id)
+        found = found or cliques_containing(conn, environment, object_id)
+        node_ids = dict.fromkeys([object_id, *(n for c in found for n in c.get("nodes", []))])
+        link_ids = list(dict.fromkeys(i for c in found for i in c.get("links", []) if isinstance(i, int)))
+        objects = _objects(conn, environment, node_ids)
+        rows = conn.execute(select(links).where(links.c.environment == environment, links.c.id.in_(link_ids))
+                            .order_by(links.c.id)).all() if link_ids else []
+    if not objects and not found:
+        raise NotFound(f"no object or clique {object_id!r} in environment {environment!r}")
+    graph_links = [
+        {"id": row.id, "source": row.source_id, "target": row.target_id, "link_type": row.link_type,
+         "link_name": row.link_name, "state": row.state, "status": row.status}
+        for row in rows if row.source_id in objects and row.target_id in objects
+    ]
+    return {"focal_point": object_id, "cliques": [c["focal_point"] for c in found],
+            "nodes": [_node(objects[i]) for i in node_ids if i in objects], "links": graph_links}
+
+
+# -- impact ----------------------------------------------------------------------------
+
+
+def link_path(links_detailed: list[Document], start: str, goal: str) -> list[Document]:
+    """The shortest chain of links from ``start`` to ``goal``, links taken either way."""
+    adjacent: dict[str, list[tuple[str, Document]]] = {}
+    for link in links_detailed:
+        source, target = link.get("source_id"), link.get("target_id")
+        adjacent.setdefault(source, []).append((target, link))
+        adjacent.setdefault(target, []).append((source, link))
+    came_from: dict[str, tuple[str, Document] | None] = {start: None}
+    queue = deque([start])
+    while queue and goal not in came_from:
+        here = queue.popleft()
+        for there, link in adjacent.get(here, []):
+            if there not in came_from:
+                came_from[there] = (here, link)
+                queue.append(there)
+    path: list[Document] = []
+    step = came_from.get(goal)
+    while step is not None:
+        here, link = step
+        path.append({k: link.get(k) for k in ("id", "link_type", "link_name", "source_id", "target_id")})
+        step = came_from[here]
+    return path[::-1]
+
+
+def _dependents(found: list[Document], object_id: str) -> dict[str, list[Document]]:
+    """Each focal point whose clique holds ``object_id``, with the path to it."""
+    paths: dict[str, list[Document]] = {}
+    for clique in found:
+        focal = clique["focal_point"]
+        if focal == object_id:
+            continue
+        path = link_path(clique.get("links_detailed", []), object_id, focal)
+        if focal not in paths or len(path) < len(paths[focal]):
+            paths[focal] = path
+    return paths
+
+
+def _related(conn: Connection, environment: str, dependents: list[Document], object_type: str,
+             keys_of) -> list[Document]:
+    """Projects or hosts of the dependents, each with the dependents (``via``) it reaches."""
+    via: dict[str, list[str]] = {}
+    for doc in dependents:
+        for key in keys_of(doc):
+            via.setdefault(key, []).append(doc["id"])
+    if not via:
+        return []
+    query = select(inventory).where(inventory.c.environment == environment, inventory.c.type == object_type,
+                                    or_(inventory.c.id.in_(list(via)), inventory.c.name.in_(list(via))))
+    known = {key: doc for doc in map(join_document, conn.execute(query)) for key in (doc["id"], doc["name"])}
+    related = {}
+    for key, ids in via.items():
+        doc = known.get(key, {"id": key, "name": key, "type": object_type})
+        entry = related.setdefault(doc["id"], {**_node(doc), "via": []})
+        entry["via"] = sorted(set(entry["via"]) | set(ids))
+    return sorted(related.values(), key=lambda e: (e["name"], e["id"]))
+
+
+def _projects_of(doc: Document) -> list[str]:
+    names = doc.get("projects") if isinstance(doc.get("projects"), list) else []
+    single = [doc.get(k) for k in ("project", "project_id", "tenant_id") if isinstance(doc.get(k), str)]
+    return [*names, *single]
+
+
+def impact(engine: Engine, environment: str, object_id: str) -> Document:
+    """Everything that depends on ``object_id``: the focal points of the cliques that
+    contain it (instances, vservices, networks ...), each with the path of links
+    between them, and the projects and hosts of those dependents."""
+    with engine.connect() as conn:
+        subject = _objects(conn, environment, [object_id]).get(object_id)
+        if subject is None:
+            raise NotFound(f"no object {object_id!r} in environment {environment!r}")
+        paths = _dependents(cliques_containing(conn, environment, object_id), object_id)
+        docs = _objects(conn, environment, paths)
+        dependents = [docs[i] for i in sorted(paths) if i in docs]
+        groups: dict[str, list[Any]] = {group: [] for group in IMPACT_GROUPS}
+        for doc in dependents:
+            groups.setdefault(doc["type"] + "s", []).append({**_node(doc), "host": doc.get("host"),
+                                                            "path": paths[doc["id"]]})
+        groups["projects"] = _related(conn, environment, dependents, "project", _projects_of)
+        groups["hosts"] = _related(conn, environment, dependents, "host",
+                                   lambda d: [d["host"]] if d.get("host") and d["id"] != d["host"] else [])
+    return {"object": _node(subject), "impact": groups,
+            "counts": {group: len(items) for group, items in groups.items()}}

@@ -1,0 +1,382 @@
+"""SSH to an environment's hosts, for discovery and monitoring.
+
+An ``SshPool`` keeps one connection per target host open and runs every command for that
+host on it, each on its own channel, from as many threads as the caller likes. Hosts are
+reached straight or through the environment's jump host (``direct-tcpip``). Host keys are
+checked against a known_hosts file; a host seen for the first time is trusted, recorded
+in that file and reported; a host whose key changed is refused.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paramiko
+
+from calipso_core.errors import (
+    CommandTimeout,
+    ConfigError,
+    HostKeyMismatch,
+    HostUnreachable,
+    SshAuthenticationFailed,
+    SshError,
+)
+
+log = logging.getLogger(__name__)
+
+NewHostKeyCallback = Callable[[str, str], None]  # (known_hosts name, SHA256 fingerprint)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command printed and returned on one host; ``duration`` in seconds."""
+
+    host: str
+    command: str
+    exit_status: int
+    stdout: str
+    stderr: str
+    duration: float
+
+
+@dataclass(frozen=True)
+class SshRoute:
+    """How one host is reached: the address and port to open (from the jump host when
+    ``via_jump``), and the user to log in as."""
+
+    host: str
+    address: str
+    port: int
+    user: str
+    via_jump: bool
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """The SSH part of an environment's CLI configuration section."""
+
+    jump_address: str
+    jump_port: int
+    user: str
+    known_hosts: Path
+    hosts: Mapping[str, Mapping] = field(default_factory=dict)
+    jump: bool | None = None
+    password: str | None = field(default=None, repr=False)
+    key_file: Path | None = None
+
+    @classmethod
+    def from_config(cls, section: Mapping, jump: bool | None = None) -> SshSettings:
+        """Read ``{"host", "port", "user", "pwd" | "key", "known_hosts", "hosts", "jump"}``;
+        ``jump`` given here overrides the section's."""
+        problems = [f"{k}: required" for k in ("host", "user", "known_hosts") if not section.get(k)]
+        if not section.get("pwd") and not section.get("key"):
+            problems.append("pwd or key: one of them is required")
+        if problems:
+            raise ConfigError("SSH configuration is incomplete", problems)
+        return cls(
+            jump_address=section["host"], jump_port=int(section.get("port", 22)), user=section["user"],
+            known_hosts=Path(section["known_hosts"]).expanduser(), hosts=dict(section.get("hosts") or {}),
+            jump=section.get("jump") if jump is None else jump, password=section.get("pwd"),
+            key_file=Path(section["key"]).expanduser() if section.get("key") else None,
+        )
+
+    @property
+    def jump_route(self) -> SshRoute:
+        return SshRoute(self.jump_address, self.jump_address, self.jump_port, self.user, via_jump=False)
+
+    def route(self, host: str) -> SshRoute:
+        """Where ``host`` is: its ``hosts`` entry, else ``(host, 22)``; through the jump
+        host unless told otherwise, or when there are no ``hosts`` entries."""
+        if host == self.jump_address:
+            return self.jump_route
+        entry = self.hosts.get(host, {})
+        via_jump = bool(self.hosts) if self.jump is None else self.jump
+        return SshRoute(host, entry.get("host", host), int(entry.get("port", 22)), entry.get("user", self.user), via_jump)
+
+
+class KnownHosts:
+    """A known_hosts file shared by every connection of a pool (and by other processes).
+
+    Lookups use an in-memory copy; a newly trusted key is appended to the file under an
+    exclusive lock on its folder, by writing a new file and renaming it over the old one,
+    so no reader ever sees half a line and concurrent writers never lose an entry."""
+
+    def __init__(self, path: Path, on_new_key: NewHostKeyCallback | None = None):
+        self.path, self.on_new_key = path, on_new_key
+        self._keys = paramiko.HostKeys()
+        if path.exists():
+            self._keys.load(str(path))
+        self._lock = threading.Lock()
+
+    def expected(self, name: str) -> dict[str, paramiko.PKey]:
+        """The recorded keys of ``name`` (known_hosts spelling), by key type."""
+        with self._lock:
+            entry = self._keys.lookup(name)
+            return dict(entry) if entry else {}
+
+    def trust(self, name: str, key: paramiko.PKey) -> None:
+        """Record ``key`` for ``name`` on first use; refuse one that differs from a key
+        another connection recorded meanwhile."""
+        with self._lock:
+            entry = self._keys.lookup(name)
+            if entry:
+                known = entry.get(key.get_name())
+                if known == key:
+                    return
+                raise paramiko.BadHostKeyException(name, key, known or next(iter(entry.values())))
+            self._keys.add(name, key.get_name(), key)
+            self._append(f"{name} {key.get_name()} {key.get_base64()}\n")
+        log.warning("SSH: trusting new host key of %s on first use: %s (recorded in %s)", name, key.fingerprint, self.path)
+        if self.on_new_key:
+            self.on_new_key(name, key.fingerprint)
+
+    def _append(self, line: str) -> None:
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            text = self.path.read_text() if self.path.exists() else ""
+            if line in text.splitlines(keepends=True):
+                return
+            if text and not text.endswith("\n"):
+                text += "\n"
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}-")
+            with os.fdopen(fd, "w") as out:
+                out.write(text + line)
+            os.replace(tmp, self.path)
+        finally:
+            os.close(lock)  # releases the flock
+
+
+class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
+    def __init__(self, known_hosts: KnownHosts):
+        self.known_hosts = known_hosts
+
+    def missing_host_key(self, client, hostname: str, key: paramiko.PKey) -> None:
+        self.known_hosts.trust(hostname, key)
+
+
+class _PoolTransport(paramiko.Transport):
+    """A client Transport that polls for shutdown once a second instead of ten times,
+    which matters with hundreds of idle kept-open connections."""
+
+    _active_check_timeout = 1.0
+
+
+@dataclass
+class _Connection:
+    route: SshRoute
+    client: paramiko.SSHClient
+    slots: threading.BoundedSemaphore
+
+    @property
+    def alive(self) -> bool:
+        transport = self.client.get_transport()
+        return transport is not None and transport.is_active()
+
+    def close(self) -> None:
+        """Close now: shutting the TCP socket down also wakes the transport thread's read."""
+        transport = self.client.get_transport()
+        if transport is not None and isinstance(transport.sock, socket.socket):
+            try:
+                transport.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.client.close()
+
+
+class SshPool:
+    """Kept-open SSH connections to an environment's hosts, one per host, thread-safe."""
+
+    def __init__(
+        self,
+        config: Mapping,
+        *,
+        jump: bool | None = None,
+        channels_per_host: int = 8,
+        connect_timeout: float = 10.0,
+        connect_attempts: int = 3,
+        retry_backoff: float = 0.2,
+        on_new_host_key: NewHostKeyCallback | None = None,
+    ):
+        """``config`` is the environment's CLI section (see ``SshSettings.from_config``);
+        at most ``channels_per_host`` commands run at once on one host, the others wait."""
+        self.settings = SshSettings.from_config(config, jump)
+        self.known_hosts = KnownHosts(self.settings.known_hosts, on_new_host_key)
+        self.channels_per_host, self.connect_timeout = channels_per_host, connect_timeout
+        self.connect_attempts, self.retry_backoff = max(1, connect_attempts), retry_backoff
+        self._pkey = paramiko.PKey.from_path(self.settings.key_file) if self.settings.key_file else None
+        self._connections: dict[str, _Connection] = {}
+        self._connecting: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, host: str, command: str, timeout: float = 60.0) -> CommandResult:
+        """Run ``command`` on ``host`` and return all it printed once it has exited."""
+        started = time.monotonic()
+        deadline = started + timeout
+        for attempt in (1, 2):  # a kept connection found dead is replaced once
+            connection = self._connection(host)
+            if not connection.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise CommandTimeout(host, command, timeout)
+            try:
+                try:
+                    channel = connection.client.get_transport().open_session(timeout=max(0.1, deadline - time.monotonic()))
+                except (paramiko.SSHException, EOFError, OSError) as exc:
+                    if attempt == 1 and not connection.alive:
+                        continue
+                    raise HostUnreachable(host, f"cannot open a channel: {exc}") from exc
+                try:
+                    status, out, err = self._exec(channel, command, deadline)
+                except TimeoutError:
+                    raise CommandTimeout(host, command, timeout) from None
+                except (paramiko.SSHException, EOFError, OSError) as exc:
+                    raise HostUnreachable(host, f"connection lost while running {command!r}: {exc}") from exc
+                finally:
+                    channel.close()
+            finally:
+                connection.slots.release()
+            return CommandResult(host, command, status, out.decode(errors="replace"), err.decode(errors="replace"),
+                                 time.monotonic() - started)
+        raise HostUnreachable(host, "connection lost twice")
+
+    def close(self) -> None:
+        """Close every connection: hosts reached through the jump host first, then the rest."""
+        with self._lock:
+            self._closed = True
+            connections = sorted(self._connections.values(), key=lambda c: not c.route.via_jump)
+            self._connections.clear()
+        for connection in connections:
+            connection.close()
+
+    def __enter__(self) -> SshPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- connections --------------------------------------------------------------------
+
+    def _connection(self, host: str) -> _Connection:
+        """The open connection to ``host``, made (once, whatever the threads) when missing or dead."""
+        route = self.settings.route(host)
+        with self._lock:
+            if self._closed:
+                raise SshError(host, f"SSH to {host}: the connection pool is closed")
+            connection = self._connections.get(route.host)
+            if connection and connection.alive:
+                return connection
+            connecting = self._connecting.setdefault(route.host, threading.Lock())
+        with connecting:
+            connection = self._connections.get(route.host)
+            if connection and connection.alive:
+                return connection
+            if connection:
+                connection.close()
+            connection = self._connect(route)
+            with self._lock:
+                if self._closed:
+                    connection.close()
+                    raise SshError(host, f"SSH to {host}: the connection pool is closed")
+                self._connections[route.host] = connection
+            return connection
+
+    def _connect(self, route: SshRoute) -> _Connection:
+        """Connect with bounded retries and exponential back-off; key and login failures
+        are not retried."""
+        for attempt in range(self.connect_attempts):
+            if attempt:
+                time.sleep(self.retry_backoff * 2 ** (attempt - 1))
+            try:
+                return self._handshake(route, self._open_socket(route))
+            except HostUnreachable as exc:
+                failure = exc
+                log.debug("SSH: attempt %d to reach %s failed: %s", attempt + 1, route.host, exc.reason)
+        raise failure
+
+    def _open_socket(self, route: SshRoute):
+        target = f"{route.address}:{route.port}"
+        if route.via_jump:
+            try:
+                jump = self._connection(self.settings.jump_address)
+            except HostUnreachable as exc:
+                raise HostUnreachable(route.host, f"jump host: {exc.reason}") from exc
+            try:
+                return jump.client.get_transport().open_channel(
+                    "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0), timeout=self.connect_timeout)
+            except paramiko.ChannelException as exc:
+                raise HostUnreachable(route.host, f"jump host cannot reach {target}: {exc.text}") from exc
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                raise HostUnreachable(route.host, f"jump host lost while opening {target}: {exc}") from exc
+        try:
+            sock = socket.create_connection((route.address, route.port), timeout=self.connect_timeout)
+        except OSError as exc:
+            raise HostUnreachable(route.host, f"cannot connect to {target}: {exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _handshake(self, route: SshRoute, sock) -> _Connection:
+        """Key exchange, host key check and login on an open socket (or jump channel)."""
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(_TrustOnFirstUse(self.known_hosts))
+        name = route.address if route.port == 22 else f"[{route.address}]:{route.port}"
+        for key_type, key in self.known_hosts.expected(name).items():
+            client.get_host_keys().add(name, key_type, key)
+        try:
+            client.connect(
+                route.address, route.port, username=route.user, password=self.settings.password, pkey=self._pkey,
+                sock=sock, timeout=self.connect_timeout, banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout, look_for_keys=False, allow_agent=False,
+                transport_factory=_PoolTransport,
+            )
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise HostKeyMismatch(route.host, exc.expected_key.fingerprint, exc.key.fingerprint) from None
+        except paramiko.AuthenticationException as exc:
+            client.close()
+            if "timeout" in str(exc).lower():  # paramiko reports a slow server as an auth failure
+                raise HostUnreachable(route.host, f"no answer to login within {self.connect_timeout:g} s") from None
+            raise SshAuthenticationFailed(route.host, route.user, "key" if self._pkey else "password") from None
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            client.close()
+            sock.close()
+            raise HostUnreachable(route.host, f"SSH handshake with {route.address}:{route.port} failed: {exc}") from exc
+        return _Connection(route, client, threading.BoundedSemaphore(self.channels_per_host))
+
+    # -- commands -----------------------------------------------------------------------
+
+    @staticmethod
+    def _exec(channel: paramiko.Channel, command: str, deadline: float) -> tuple[int, bytes, bytes]:
+        """Run the command and read stdout and stderr together (reading one only would
+        stall the server once the shared 2 MiB window is full); TimeoutError at deadline."""
+        channel.exec_command(command)
+        out, err = bytearray(), bytearray()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            channel.settimeout(min(remaining, 0.1))
+            try:
+                chunk = channel.recv(1 << 16)
+            except TimeoutError:
+                chunk = None
+            while channel.recv_stderr_ready():
+                err += channel.recv_stderr(1 << 16)
+            if chunk == b"":
+                break
+            out += chunk or b""
+        while channel.recv_stderr_ready():
+            err += channel.recv_stderr(1 << 16)
+        if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
+            raise TimeoutError
+        return channel.exit_status, bytes(out), bytes(err)
