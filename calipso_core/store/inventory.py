@@ -52,6 +52,19 @@ def _require(doc: Document, fields: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} {doc.get('id', doc)!r} lacks {', '.join(missing)}")
 
 
+def insert_rows(conn: Connection, stmt, rows: list[dict]) -> int:
+    """Run an INSERT for many rows, one multi-row statement per batch of ``BATCH_SIZE``.
+
+    RETURNING makes SQLAlchemy expand the VALUES list ("insertmanyvalues"); without it the
+    driver would send one statement per row."""
+    table = stmt.table
+    stmt = stmt.returning(*table.primary_key.columns)
+    written = 0
+    for start in range(0, len(rows), BATCH_SIZE):
+        written += len(conn.execute(stmt, rows[start : start + BATCH_SIZE]).all())
+    return written
+
+
 class Inventory:
     """Objects and links over one SQLAlchemy engine."""
 
@@ -87,14 +100,8 @@ class Inventory:
         for col in _KEPT_WHEN_NULL:
             if col in updates:
                 updates[col] = func.coalesce(stmt.excluded[col], table.c[col])
-        # RETURNING makes SQLAlchemy send one multi-row INSERT per batch ("insertmanyvalues")
-        # instead of a round trip per row.
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates).returning(table.c[keys[-1]])
         with self.connect(conn) as c:
-            written = 0
-            for start in range(0, len(rows), BATCH_SIZE):
-                written += len(c.execute(stmt, rows[start : start + BATCH_SIZE]).all())
-        return written
+            return insert_rows(c, stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
     def get(self, environment: str, object_id: str, conn: Connection | None = None) -> Document | None:
         query = select(inventory).where(inventory.c.environment == environment, inventory.c.id == object_id)
@@ -259,22 +266,27 @@ class Inventory:
     # -- sweeping --------------------------------------------------------------------
 
     def sweep(
-        self, environment: str, under_id_paths: Iterable[str], scanned_before: datetime, conn=None
+        self, environment: str, under_id_paths: Iterable[str], scanned_before: datetime, conn=None,
+        keep_under: Iterable[str] = (),
     ) -> list[str]:
-        """Delete objects below the given id paths not seen since ``scanned_before``."""
-        prefixes = [p + "/" for p in under_id_paths]
-        if not prefixes:
+        """Delete objects below the given id paths not seen since ``scanned_before``,
+        except below ``keep_under`` (subtrees whose scan failed); returns their ids."""
+        under = [inventory.c.id_path.startswith(p + "/", autoescape=True) for p in under_id_paths]
+        if not under:
             return []
-        query = (
-            delete(inventory)
-            .where(
-                inventory.c.environment == environment,
-                or_(*(inventory.c.id_path.startswith(p, autoescape=True) for p in prefixes)),
-                or_(inventory.c.last_scanned.is_(None), inventory.c.last_scanned < scanned_before),
-            )
-            .returning(inventory.c.id)
-        )
+        query = delete(inventory).where(
+            inventory.c.environment == environment,
+            or_(*under),
+            or_(inventory.c.last_scanned.is_(None), inventory.c.last_scanned < scanned_before),
+            *(~inventory.c.id_path.startswith(p + "/", autoescape=True) for p in keep_under),
+        ).returning(inventory.c.id)
         with self.connect(conn) as c:
             ids = list(c.scalars(query))
             self.delete_links_of(environment, ids, c)
         return ids
+
+    def delete_environment(self, environment: str, conn: Connection | None = None) -> int:
+        """Delete every object and link of an environment (history keeps them)."""
+        with self.connect(conn) as c:
+            c.execute(delete(links).where(links.c.environment == environment))
+            return c.execute(delete(inventory).where(inventory.c.environment == environment)).rowcount

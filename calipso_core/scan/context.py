@@ -1,0 +1,71 @@
+"""What fetchers and link finders receive: the environment, its clients, the store, and
+a per-scan cache so that each source is asked once per kind of data."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from calipso_core.environments import config_section
+from calipso_core.errors import ConfigError
+from calipso_core.store import Inventory
+from calipso_core.types import Document
+
+
+class ScanContext:
+    """One scan's view of an environment.
+
+    ``client(name, factory)`` and ``cached(key, loader)`` build a value once per scan,
+    however many threads ask for it at the same time; clients with a ``close()`` method
+    are closed when the scan ends.
+    """
+
+    def __init__(self, environment: Document, inventory: Inventory, settings: dict | None = None):
+        self.environment = environment
+        self.name: str = environment["name"]
+        self.inventory = inventory
+        self.settings = settings or {}
+        self._values: dict[Any, Any] = {}
+        self._locks: dict[Any, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._clients: list[Any] = []
+
+    def section(self, name: str) -> Document:
+        """The environment's configuration section ``name`` (a clear error if missing)."""
+        found = config_section(self.environment, name)
+        if found is None:
+            raise ConfigError(f"environment {self.name!r} has no {name} configuration section")
+        return found
+
+    def cached(self, key: Any, loader: Callable[[], Any]) -> Any:
+        with self._guard:
+            if key in self._values:
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                value = loader()
+                with self._guard:
+                    self._values[key] = value
+            return self._values[key]
+
+    def client(self, name: str, factory: Callable[[ScanContext], Any]) -> Any:
+        def build():
+            value = factory(self)
+            self._clients.append(value)
+            return value
+
+        return self.cached(("client", name), build)
+
+    def objects(self, object_type: str) -> list[Document]:
+        """Every stored object of one type in this environment, read once per scan."""
+        return self.cached(("objects", object_type), lambda: self.inventory.find(self.name, {"type": object_type}))
+
+    def close(self) -> None:
+        for client in reversed(self._clients):
+            close = getattr(client, "close", None)
+            if close:
+                close()
+        self._clients.clear()
+        self._values.clear()

@@ -1,0 +1,193 @@
+"""A whole scan: inventory, links, cliques; its ``scans`` record and its messages.
+
+The inventory phase writes everything it found in one transaction and then removes the
+objects it no longer sees, but only under subtrees whose fetches all succeeded, so one
+unreachable host leaves that host's objects as they were and the scan "completed with
+errors". History keeps whatever was removed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from calipso_core import messages
+from calipso_core.errors import NotFound
+from calipso_core.scan.cliques import build_cliques
+from calipso_core.scan.context import ScanContext
+from calipso_core.scan.engine import InventoryScan, assign_paths, environment_root
+from calipso_core.scan.links import find_links
+from calipso_core.scan.tree import ROOT, ScannerTree
+from calipso_core.store.inventory import insert_rows
+from calipso_core.store.tables import clique_constraints, clique_types, cliques, links, scans
+
+PHASES = ("inventory", "links", "cliques")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ScanSummary:
+    scan_id: int
+    environment: str
+    status: str = "running"
+    objects: Counter = field(default_factory=Counter)
+    links: Counter = field(default_factory=Counter)
+    cliques: int = 0
+    removed: int = 0
+    errors: list[str] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+
+    def as_document(self) -> dict:
+        return {
+            "objects": dict(self.objects), "links": dict(self.links), "cliques": self.cliques,
+            "removed": self.removed, "errors": self.errors, "durations": self.durations,
+        }
+
+
+class Scan:
+    """One scan of one environment, as ``calipso scan`` and the scan worker run it."""
+
+    def __init__(self, app, env_name: str, only: str | None = None, object_id: str | None = None,
+                 clear: bool = False, concurrency: int = 16, progress: Progress | None = None):
+        self.app = app
+        self.env = app.environments.get(env_name)
+        self.only = only
+        self.object_id = object_id
+        self.clear = clear
+        self.concurrency = concurrency
+        self.progress = progress or (lambda phase, done, total: None)
+        self.started = datetime.now(UTC)
+
+    def run(self) -> ScanSummary:
+        summary = ScanSummary(self._create_record(), self.env["name"])
+        ctx = ScanContext(self.env, self.app.inventory)
+        try:
+            if self.clear:
+                self._clear()
+            for phase in PHASES:
+                if self.only in (None, phase):
+                    started = time.perf_counter()
+                    getattr(self, f"_{phase}")(ctx, summary)
+                    summary.durations[phase] = round(time.perf_counter() - started, 3)
+            summary.status = "completed_with_errors" if summary.errors else "completed"
+        except Exception as error:
+            summary.status = "failed"
+            summary.errors.append(f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            ctx.close()
+            self._finish(summary)
+        return summary
+
+    # -- phases ------------------------------------------------------------------------
+
+    def _inventory(self, ctx: ScanContext, summary: ScanSummary) -> None:
+        tree = ScannerTree.from_plugins(self.app.plugins)
+        root, scanner = self._root(tree)
+        scan = InventoryScan(ctx, tree, self.concurrency, lambda d, t: self.progress("inventory", d, t))
+        result = scan.run(scanner, root)
+        store = self.app.inventory
+        with store.engine.begin() as conn:
+            def known(object_id: str):
+                return root if object_id == root["id"] else store.get(ctx.name, object_id, conn)
+
+            orphans = assign_paths(result.objects, known)
+            docs = [{**d, "last_scanned": self.started} for oid, d in result.objects.items() if oid not in orphans]
+            store.upsert_objects(ctx.name, docs, conn)
+            failed = [result.objects.get(oid) or known(oid) for oid in result.failed_parents]
+            kept = [parent["id_path"] for parent in failed if parent and "id_path" in parent]
+            removed = store.sweep(ctx.name, [root["id_path"]], self.started, conn, keep_under=kept)
+            for failure in result.failures:
+                text = f"{failure.fetcher} failed under {failure.parent_id}: {failure.message}"
+                summary.errors.append(text)
+                messages.record(conn, ctx.name, "Calipso", "error", text, event_type="scan.fetch",
+                                related_object=failure.parent_id, host=failure.host, scan_id=summary.scan_id)
+            for oid in orphans:
+                summary.errors.append(f"object {oid} has no parent {result.objects[oid].get('parent_id')}")
+        summary.objects = Counter(d["type"] for d in docs)
+        summary.removed = len(removed)
+
+    def _links(self, ctx: ScanContext, summary: ScanSummary) -> None:
+        finders = list(self.app.plugins.records("calipso_link_finders").values())
+        result = find_links(ctx, finders)
+        self.progress("links", 1, 1)
+        store = self.app.inventory
+        with store.engine.begin() as conn:
+            store.upsert_links(ctx.name, [{**link, "last_scanned": self.started} for link in result.links], conn)
+            conn.execute(delete(links).where(links.c.environment == ctx.name,
+                                             (links.c.last_scanned < self.started) | links.c.last_scanned.is_(None)))
+            for finder, text in result.failures:
+                summary.errors.append(f"link finder {finder}: {text}")
+                messages.record(conn, ctx.name, "Calipso", "error", text, event_type="scan.links", finder=finder)
+        summary.links = result.by_type()
+
+    def _cliques(self, ctx: ScanContext, summary: ScanSummary) -> None:
+        found = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects)
+        self.progress("cliques", 1, 1)
+        summary.cliques = found
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _root(self, tree: ScannerTree):
+        if not self.object_id:
+            return environment_root(self.env["name"]), ROOT
+        obj = self.app.inventory.get(self.env["name"], self.object_id)
+        if obj is None:
+            raise NotFound(f"no object {self.object_id!r} in environment {self.env['name']!r}")
+        for entries in tree.scanners.values():
+            for ft in entries:
+                if ft.type == obj["type"] and ft.children_scanner:
+                    return obj, ft.children_scanner
+        raise NotFound(f"objects of type {obj['type']!r} have nothing below them to scan")
+
+    def _clear(self) -> None:
+        with self.app.engine.begin() as conn:
+            for table in (cliques, links):
+                if self.only in (None, "links" if table is links else "cliques"):
+                    conn.execute(delete(table).where(table.c.environment == self.env["name"]))
+            if self.only in (None, "inventory"):
+                self.app.inventory.delete_environment(self.env["name"], conn)
+
+    def _create_record(self) -> int:
+        doc = {"scan_only": self.only, "clear": self.clear, "concurrency": self.concurrency}
+        with self.app.engine.begin() as conn:
+            return conn.execute(
+                insert(scans).values(environment=self.env["name"], status="running", object_id=self.object_id,
+                                     start_timestamp=self.started, doc=doc).returning(scans.c.id)
+            ).scalar_one()
+
+    def _finish(self, summary: ScanSummary) -> None:
+        with self.app.engine.begin() as conn:
+            conn.execute(update(scans).where(scans.c.id == summary.scan_id).values(
+                status=summary.status, end_timestamp=datetime.now(UTC),
+                doc=scans.c.doc.op("||")(_jsonb(summary.as_document()))))
+        if summary.status != "failed" and not self.object_id and self.only is None:
+            self.app.environments.update(self.env["name"], scanned=True, last_scanned=self.started.isoformat())
+
+
+def _jsonb(value):
+    return literal(value, JSONB)
+
+
+def rebuild_cliques(engine, inventory, env: dict, objects_of_type) -> int:
+    """Recompute and store every clique of ``env``; returns how many there are."""
+    with engine.begin() as conn:
+        types = [row.doc | {"name": row.name} for row in conn.execute(select(clique_types))]
+        constraints = {row.focal_point_type: row.doc.get("constraints", [])
+                       for row in conn.execute(select(clique_constraints))
+                       if row.environment in ("", env["name"])}
+        all_links = inventory.find_links(env["name"], conn=conn)
+        found = build_cliques(env, types, constraints, objects_of_type, all_links)
+        conn.execute(delete(cliques).where(cliques.c.environment == env["name"]))
+        rows = [{"environment": env["name"], "focal_point": c["focal_point"], "focal_point_type": c["focal_point_type"],
+                 "clique_type": c["clique_type"], "last_scanned": datetime.now(UTC),
+                 "doc": {k: v for k, v in c.items() if k not in ("focal_point", "focal_point_type", "clique_type")}}
+                for c in found]
+        insert_rows(conn, insert(cliques), rows)
+    return len(found)

@@ -1,0 +1,184 @@
+"""The inventory phase of a scan: walk the scanner tree from a root object down.
+
+Each (fetch type, parent object) pair is one task, run in the thread pool of its
+fetcher's source (``api``, ``cli``, ``rest``), so that independent subtrees are fetched
+concurrently. Objects are collected in memory; their paths are computed from the parent
+chain once everything is in, and the caller writes them in one transaction. A task that
+fails is recorded with the object it was fetching under; the rest of the scan goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from calipso_core.errors import CalipsoError
+from calipso_core.scan.context import ScanContext
+from calipso_core.scan.tree import ScannerTree
+from calipso_core.types import Document, FetchType
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """A fetch that failed: under which object, with which fetcher, and why."""
+
+    parent_id: str
+    object_type: str
+    fetcher: str
+    host: str | None
+    message: str
+
+
+@dataclass
+class InventoryResult:
+    objects: dict[str, Document] = field(default_factory=dict)
+    failures: list[FetchFailure] = field(default_factory=list)
+    tasks: int = 0
+
+    @property
+    def failed_parents(self) -> set[str]:
+        return {f.parent_id for f in self.failures}
+
+
+@dataclass(frozen=True)
+class _Task:
+    fetch_type: FetchType
+    parent: Document        # the object the children hang under
+    fetch_parent: Document  # what the fetcher receives (see object_id_to_use_in_child)
+
+
+def folder_object(ft: FetchType, parent: Document) -> Document:
+    return {
+        "id": f"{parent['id']}-{ft.folder.types_name}",
+        "type": ft.type,
+        "name": ft.folder.text or ft.folder.types_name,
+        "text": ft.folder.text or ft.folder.types_name,
+        "parent_id": parent["id"],
+        "parent_type": parent["type"],
+        "create_object": True,
+    }
+
+
+class InventoryScan:
+    """Runs the scanner tree with one bounded thread pool per source."""
+
+    def __init__(self, ctx: ScanContext, tree: ScannerTree, concurrency: int = 16,
+                 on_progress: Callable[[int, int], None] | None = None):
+        self.ctx = ctx
+        self.tree = tree
+        self.concurrency = max(1, concurrency)
+        self.on_progress = on_progress or (lambda done, total: None)
+
+    def run(self, scanner: str, root: Document) -> InventoryResult:
+        result = InventoryResult()
+        pools = {source: ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"scan-{source}")
+                 for source in ("api", "cli", "rest")}
+        pending: dict[Future, _Task] = {}
+        done_count = 0
+        try:
+            for task in self._tasks(scanner, root, root):
+                pending[self._submit(pools, task)] = task
+            result.tasks = len(pending)
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = pending.pop(future)
+                    for child in self._collect(task, future, result):
+                        pending[self._submit(pools, child)] = child
+                        result.tasks += 1
+                    done_count += 1
+                self.on_progress(done_count, result.tasks)
+        finally:
+            for pool in pools.values():
+                pool.shutdown(wait=True, cancel_futures=True)
+        return result
+
+    def _tasks(self, scanner: str, parent: Document, fetch_parent: Document) -> list[_Task]:
+        return [_Task(ft, parent, fetch_parent) for ft in self.tree.fetch_types(scanner, self.ctx.environment)]
+
+    def _submit(self, pools, task: _Task) -> Future:
+        ft = task.fetch_type
+        if ft.folder is not None:
+            future: Future = Future()
+            future.set_result([folder_object(ft, task.parent)])
+            return future
+        fetcher = self.tree.fetchers[ft.fetcher]
+        return pools.get(fetcher.source, pools["api"]).submit(self._fetch, fetcher, task)
+
+    def _fetch(self, fetcher, task: _Task) -> list[Document]:
+        started = time.perf_counter()
+        docs = list(fetcher.fetch(self.ctx, task.fetch_parent) or ())
+        log.debug("%s under %s: %d objects in %.3f s", fetcher.name, task.parent["id"], len(docs),
+                  time.perf_counter() - started)
+        return docs
+
+    def _collect(self, task: _Task, future: Future, result: InventoryResult) -> list[_Task]:
+        ft = task.fetch_type
+        try:
+            docs = future.result()
+        except Exception as error:  # noqa: BLE001 - any fetch failure is recorded, the scan goes on
+            message = str(error) if isinstance(error, CalipsoError) else f"{type(error).__name__}: {error}"
+            result.failures.append(FetchFailure(task.parent["id"], ft.type, ft.fetcher or "folder",
+                                                task.parent.get("host"), message))
+            return []
+        children = []
+        for doc in docs:
+            doc = self._complete(doc, ft, task.parent)
+            result.objects[doc["id"]] = doc
+            if ft.children_scanner:
+                fetch_parent = doc
+                if ft.object_id_to_use_in_child:
+                    fetch_parent = {**doc, "id": doc.get(ft.object_id_to_use_in_child, doc["id"])}
+                children += self._tasks(ft.children_scanner, doc, fetch_parent)
+        return children
+
+    def _complete(self, doc: Document, ft: FetchType, parent: Document) -> Document:
+        doc = dict(doc)
+        doc["id"] = str(doc["id"])
+        doc["type"] = ft.type
+        doc.setdefault("name", doc["id"])
+        doc.setdefault("parent_id", parent["id"])
+        doc.setdefault("parent_type", parent["type"])
+        doc["environment"] = self.ctx.name
+        doc.setdefault("show_in_tree", True)
+        if "host" not in doc and parent.get("host"):
+            doc["host"] = parent["host"]
+        return doc
+
+
+def assign_paths(objects: dict[str, Document], known: Callable[[str], Document | None]) -> list[str]:
+    """Set ``id_path``, ``name_path`` and ``object_name`` of every object from its parent
+    chain (parents outside ``objects`` are looked up with ``known``). Returns the ids of
+    objects whose parent cannot be found; they are left without paths."""
+    orphans = []
+
+    def paths(object_id: str, seen: tuple = ()) -> tuple[str, str] | None:
+        doc = objects.get(object_id) or known(object_id)
+        if doc is None or object_id in seen:
+            return None
+        if "id_path" in doc:
+            return doc["id_path"], doc["name_path"]
+        if doc.get("type") == "environment":
+            return f"/{doc['id']}", f"/{doc['id']}"
+        parent_paths = paths(doc["parent_id"], (*seen, object_id))
+        if parent_paths is None:
+            return None
+        doc["id_path"] = f"{parent_paths[0]}/{doc['id']}"
+        doc["name_path"] = f"{parent_paths[1]}/{doc['name']}"
+        doc["object_name"] = doc.get("object_name") or doc["name"]
+        return doc["id_path"], doc["name_path"]
+
+    for object_id in list(objects):
+        if paths(object_id) is None:
+            orphans.append(object_id)
+    return orphans
+
+
+def environment_root(name: str) -> Document:
+    """The pseudo object a scan starts from (it is not stored)."""
+    return {"id": name, "type": "environment", "name": name, "id_path": f"/{name}", "name_path": f"/{name}"}

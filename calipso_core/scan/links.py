@@ -1,0 +1,45 @@
+"""The links phase: run every plugin's link finders over the stored inventory."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from calipso_core.errors import CalipsoError
+from calipso_core.scan.context import ScanContext
+from calipso_core.types import Document, LinkFinder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LinksResult:
+    links: list[Document] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (finder, message)
+
+    def by_type(self) -> Counter:
+        return Counter(link["link_type"] for link in self.links)
+
+
+def find_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
+    """Every link the finders return, checked; a finder that fails is recorded and skipped."""
+    result = LinksResult()
+    seen: set[tuple[str, str, str]] = set()
+    for finder in finders:
+        try:
+            found = list(finder.find(ctx))
+        except Exception as error:  # noqa: BLE001 - recorded as the scan's error, the rest goes on
+            text = str(error) if isinstance(error, CalipsoError) else f"{type(error).__name__}: {error}"
+            result.failures.append((finder.name, text))
+            continue
+        for link in found:
+            if link["link_type"] not in finder.link_types:
+                result.failures.append((finder.name, f"returned a link of type {link['link_type']!r}, "
+                                                     f"not one of {', '.join(finder.link_types)}"))
+                continue
+            key = (link["link_type"], link["source_id"], link["target_id"])
+            if key not in seen:
+                seen.add(key)
+                result.links.append({"state": "up", "attributes": {}, "implicit": False, **link})
+    return result

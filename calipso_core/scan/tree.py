@@ -1,0 +1,107 @@
+"""The scanner tree: the plugins' scanner definitions merged, validated and checked.
+
+Checked at load, before any scan runs: the JSON Schema (``schemas/scanners.json``), every
+fetcher named exists, every children scanner exists, and no scanner reaches itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+
+from calipso_core.environments import load_schema, schema_errors
+from calipso_core.errors import ConfigError
+from calipso_core.types import Fetcher, FetchType
+
+ROOT = "environment"
+
+
+class ScannerTree:
+    """Scanners by name, with the fetchers they use."""
+
+    def __init__(self, scanners: Mapping[str, tuple[FetchType, ...]], fetchers: Mapping[str, Fetcher]):
+        self.scanners = dict(scanners)
+        self.fetchers = dict(fetchers)
+
+    @classmethod
+    def from_plugins(cls, plugins) -> ScannerTree:
+        records = plugins.records("calipso_scanners")
+        tree = merge(records.values())
+        fetchers = plugins.records("calipso_fetchers")
+        check(tree, fetchers)
+        return cls(tree, fetchers)
+
+    def fetch_types(self, scanner: str, environment: Mapping[str, Any]) -> list[FetchType]:
+        """The entries of ``scanner`` whose condition the environment meets."""
+        return [ft for ft in self.scanners.get(scanner, ()) if condition_met(ft.environment_condition, environment)]
+
+
+def merge(records) -> dict[str, tuple[FetchType, ...]]:
+    """Scanners by name; ``extends`` records append to the scanner they name."""
+    owned = {r.name: list(r.fetch_types) for r in records if not r.extends}
+    for record in records:
+        if record.extends:
+            if record.extends not in owned:
+                raise ConfigError(f"scanner {record.name!r} extends unknown scanner {record.extends!r}")
+            owned[record.extends].extend(record.fetch_types)
+    return {name: tuple(entries) for name, entries in owned.items()}
+
+
+def as_document(tree: Mapping[str, tuple[FetchType, ...]]) -> dict[str, list[dict]]:
+    """The tree as JSON, the shape ``schemas/scanners.json`` describes."""
+    return {
+        name: [{k: v for k, v in asdict(ft).items() if v is not None and v != {}} for ft in entries]
+        for name, entries in tree.items()
+    }
+
+
+def check(tree: Mapping[str, tuple[FetchType, ...]], fetchers: Mapping[str, Fetcher]) -> None:
+    """Raise ``ConfigError`` listing every problem of the merged tree."""
+    errors = schema_errors(load_schema("scanners"), as_document(tree))
+    if ROOT not in tree:
+        errors.append(f"no root scanner named {ROOT!r}")
+    for name, entries in tree.items():
+        for index, ft in enumerate(entries):
+            where = f"{name}[{index}] ({ft.type})"
+            if ft.fetcher and ft.fetcher not in fetchers:
+                errors.append(f"{where}: unknown fetcher {ft.fetcher!r}")
+            if ft.children_scanner and ft.children_scanner not in tree:
+                errors.append(f"{where}: unknown children scanner {ft.children_scanner!r}")
+    errors += [f"cycle: {' -> '.join(cycle)}" for cycle in find_cycles(tree)]
+    if errors:
+        raise ConfigError("the scanner definitions are invalid:", errors)
+
+
+def find_cycles(tree: Mapping[str, tuple[FetchType, ...]]) -> list[list[str]]:
+    """Every scanner path that comes back to a scanner already on it."""
+    cycles, done = [], set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycles.append([*path[path.index(name):], name])
+            return
+        if name in done or name not in tree:
+            return
+        for ft in tree[name]:
+            if ft.children_scanner:
+                visit(ft.children_scanner, [*path, name])
+        done.add(name)
+
+    for name in tree:
+        visit(name, [])
+    return cycles
+
+
+def condition_met(condition: Mapping[str, Any], environment: Mapping[str, Any]) -> bool:
+    """A list in the condition matches any of the environment's values; a scalar, equality."""
+    for key, wanted in condition.items():
+        value = environment.get(key)
+        values = value if isinstance(value, list) else [value]
+        if isinstance(wanted, list):
+            if not set(values) & set(wanted):
+                return False
+        elif value != wanted and not (isinstance(wanted, bool) and bool(value) == wanted):
+            return False
+    return True
+

@@ -1,0 +1,178 @@
+"""The scan engine on a small simulated cloud served by a test plugin (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from calipso_core import hookimpl
+from calipso_core.context import Calipso
+from calipso_core.errors import ConfigError, HostUnreachable
+from calipso_core.plugins import PluginInfo, get_plugin_manager
+from calipso_core.scan.controller import Scan
+from calipso_core.scan.tree import ScannerTree
+from calipso_core.seed import seed_defaults
+from calipso_core.store import as_of
+from calipso_core.types import CliqueType, FetchType, Fetcher, Folder, LinkFinder, Scanner
+
+ENV = {"name": "toy", "distribution": "Calipso-lab", "distribution_version": "1", "mechanism_drivers": ["OVS"],
+       "type_drivers": "vxlan", "listen": False, "configuration": []}
+
+
+class ToyCloud:
+    """A cloud the test can change between scans; counts concurrent fetches."""
+
+    def __init__(self, hosts: int = 6, vnics: int = 3, delay: float = 0.0):
+        self.hosts = {f"node-{h}": [f"node-{h}-tap{v}" for v in range(vnics)] for h in range(hosts)}
+        self.unreachable: set[str] = set()
+        self.delay = delay
+        self.running = 0
+        self.most_running = 0
+        self.lock = threading.Lock()
+
+    def fetch_hosts(self, ctx, parent):
+        return [{"id": name, "name": name, "host": name} for name in self.hosts]
+
+    def fetch_vnics(self, ctx, parent):
+        with self.lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            time.sleep(self.delay)
+            if parent["host"] in self.unreachable:
+                raise HostUnreachable(parent["host"], "connection refused")
+            return [{"id": vnic, "name": vnic.rsplit("-", 1)[1], "mac_address": f"fa:16:3e:00:00:{i:02x}"}
+                    for i, vnic in enumerate(self.hosts[parent["host"]])]
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    @hookimpl
+    def calipso_fetchers(self):
+        return [Fetcher("toy.hosts", self.fetch_hosts, source="api"),
+                Fetcher("toy.vnics", self.fetch_vnics, source="cli")]
+
+    @hookimpl
+    def calipso_scanners(self):
+        return [
+            Scanner("toy.root", (FetchType("hosts_folder", folder=Folder("hosts", "Hosts"),
+                                           children_scanner="toy.hosts"),), extends="environment"),
+            Scanner("toy.hosts", (FetchType("host", fetcher="toy.hosts", children_scanner="toy.host"),)),
+            Scanner("toy.host", (FetchType("vnics_folder", folder=Folder("vnics", "vNICs"),
+                                           children_scanner="toy.vnics"),)),
+            Scanner("toy.vnics", (FetchType("vnic", fetcher="toy.vnics"),)),
+        ]
+
+    @hookimpl
+    def calipso_link_finders(self):
+        def host_vnic(ctx):
+            return [{"link_type": "host-vnic", "source_id": v["host"], "target_id": v["id"],
+                     "link_name": v["name"], "host": v["host"]} for v in ctx.objects("vnic")]
+
+        return [LinkFinder("toy.host-vnic", ("host-vnic",), host_vnic)]
+
+    @hookimpl
+    def calipso_clique_types(self):
+        return [CliqueType("host", "host", ("host-vnic",))]
+
+
+@pytest.fixture
+def toy(calipso, calipso_database_url):
+    cloud = ToyCloud()
+    plugins = get_plugin_manager(load_entry_points=False)
+    plugins.register_plugin(cloud, PluginInfo("toy", "calipso-test-toy", "0", "tests"))
+    app = Calipso(calipso_database_url, plugins=plugins)
+    app.engine = calipso.engine
+    seed_defaults(app.engine, plugins)
+    app.environments.save(dict(ENV))
+    return app, cloud
+
+
+def test_a_full_scan_finds_objects_links_and_cliques(toy):
+    app, cloud = toy
+    summary = Scan(app, "toy").run()
+    assert summary.status == "completed", summary.errors
+    assert summary.objects == {"hosts_folder": 1, "host": 6, "vnics_folder": 6, "vnic": 18}
+    assert summary.links == {"host-vnic": 18}
+    assert summary.cliques == 6
+    vnic = app.inventory.get("toy", "node-2-tap1")
+    assert vnic["id_path"] == "/toy/toy-hosts/node-2/node-2-vnics/node-2-tap1"
+    assert vnic["name_path"] == "/toy/Hosts/node-2/vNICs/tap1"
+    assert vnic["host"] == "node-2" and vnic["parent_type"] == "vnics_folder"
+    assert app.environments.get("toy")["scanned"] is True
+
+
+def test_an_unreachable_host_keeps_its_objects_and_the_rest_completes(toy):
+    app, cloud = toy
+    Scan(app, "toy").run()
+    cloud.unreachable.add("node-3")
+    cloud.hosts["node-1"].pop()  # gone from a host that answers: removed
+    summary = Scan(app, "toy").run()
+    assert summary.status == "completed_with_errors"
+    assert summary.errors == ["toy.vnics failed under node-3-vnics: SSH host node-3 is unreachable: connection refused"]
+    assert app.inventory.get("toy", "node-3-tap0") is not None
+    assert app.inventory.get("toy", "node-1-tap2") is None
+    assert summary.removed == 1
+    with app.engine.connect() as conn:
+        message = conn.exec_driver_sql("SELECT level, related_object, doc FROM messages").one()
+    assert message.level == "error" and message.related_object == "node-3-vnics"
+    assert message.doc["host"] == "node-3"
+
+
+def test_a_removed_host_is_swept_and_kept_in_history(toy):
+    app, cloud = toy
+    Scan(app, "toy").run()
+    with app.engine.connect() as conn:
+        before = conn.exec_driver_sql("SELECT now()").scalar()
+    del cloud.hosts["node-5"]
+    summary = Scan(app, "toy").run()
+    assert summary.removed == 5  # the host, its folder and three vNICs
+    assert app.inventory.find("toy", {"host": "node-5"}) == []
+    assert app.inventory.find_links("toy", {"host": "node-5"}) == []
+    assert {d["id"] for d in as_of(app.engine, "toy", before, match={"host": "node-5"})} == {
+        "node-5", "node-5-vnics", "node-5-tap0", "node-5-tap1", "node-5-tap2"}
+
+
+def test_rescanning_one_object_touches_only_its_subtree(toy):
+    app, cloud = toy
+    Scan(app, "toy").run()
+    cloud.hosts["node-0"].append("node-0-tap9")
+    cloud.hosts["node-4"].append("node-4-tap9")
+    summary = Scan(app, "toy", object_id="node-0", only="inventory").run()
+    assert summary.objects == {"vnics_folder": 1, "vnic": 4}
+    assert app.inventory.get("toy", "node-0-tap9") is not None
+    assert app.inventory.get("toy", "node-4-tap9") is None
+
+
+def test_fetches_run_concurrently_within_the_bound(toy):
+    app, cloud = toy
+    cloud.delay = 0.05
+    Scan(app, "toy", concurrency=4, only="inventory").run()
+    assert cloud.most_running == 4
+    cloud.most_running = 0
+    Scan(app, "toy", concurrency=1, only="inventory").run()
+    assert cloud.most_running == 1
+
+
+class BadScanners:
+    @hookimpl
+    def calipso_scanners(self):
+        return [
+            Scanner("bad.a", (FetchType("thing", fetcher="bad.nofetcher", children_scanner="bad.b"),),),
+            Scanner("bad.b", (FetchType("other", folder=Folder("others"), children_scanner="bad.a"),
+                              FetchType("x", folder=Folder("xs"), children_scanner="bad.missing"))),
+        ]
+
+
+def test_the_scanner_tree_is_checked_at_load():
+    plugins = get_plugin_manager(load_entry_points=False)
+    plugins.register_plugin(BadScanners(), PluginInfo("bad", "calipso-test-bad", "0", "tests"))
+    with pytest.raises(ConfigError) as caught:
+        ScannerTree.from_plugins(plugins)
+    assert caught.value.errors == [
+        "bad.a[0] (thing): unknown fetcher 'bad.nofetcher'",
+        "bad.b[1] (x): unknown children scanner 'bad.missing'",
+        "cycle: bad.a -> bad.b -> bad.a",
+    ]
