@@ -39,17 +39,23 @@ class BrokerError(CalipsoError):
     something; the message names the node and its AMQP port and quotes its log tail."""
 
 
+def port_free(port: int) -> bool:
+    """True when a server could listen on 127.0.0.1:``port`` now (connections of a
+    stopped server that linger in TIME_WAIT do not count, as for RabbitMQ itself)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(exclude: set[int] = frozenset(), attempts: int = 200) -> int:
     """A TCP port below the ephemeral range that nothing on 127.0.0.1 listens on now."""
     for _ in range(attempts):
         port = random.randint(*PORT_RANGE)
-        if port in exclude:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((LOOPBACK, port))
-            except OSError:
-                continue
+        if port not in exclude and port_free(port):
             return port
     raise BrokerError(f"no free port on {LOOPBACK} in {PORT_RANGE[0]}-{PORT_RANGE[1]} after {attempts} tries")
 
@@ -79,7 +85,7 @@ class RabbitBroker:
     """
 
     def __init__(self, data_dir: str | os.PathLike, port: int | None = None, *,
-                 start_timeout: float = 90.0, stop_timeout: float = 30.0):
+                 start_timeout: float = 120.0, stop_timeout: float = 30.0):
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.dist_port = free_port({self.port})
@@ -112,6 +118,9 @@ class RabbitBroker:
         if self.running:
             return self
         began = time.monotonic()
+        for port in (self.port, self.dist_port, self.epmd_port):
+            if not port_free(port):
+                raise BrokerError(f"cannot start node {self.node}: {LOOPBACK}:{port} is already in use")
         self._prepare_dirs()
         self._epmd = self._spawn(["epmd", "-port", str(self.epmd_port), "-address", LOOPBACK], "epmd.out")
         self._wait_for_port(self.epmd_port, self._epmd, "epmd")

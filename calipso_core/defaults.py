@@ -68,9 +68,22 @@ MONITORING_SCHEMA = {
 }
 
 
+LAB_SCHEMA = {
+    "type": "object",
+    "required": ["name", "url", "token"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"const": "Lab"},
+        "url": {"type": "string", "pattern": "^http://(127\\.0\\.0\\.1|localhost):[0-9]+/?$"},
+        "token": {"type": "string"},
+    },
+}
+
+
 @hookimpl
 def calipso_config_sections():
     return [
+        ConfigSection("Lab", LAB_SCHEMA, secrets=("token",), description="the control API of a simulated lab"),
         ConfigSection("CLI", CLI_SCHEMA, description="SSH access to the hosts"),
         ConfigSection("AMQP", AMQP_SCHEMA, secrets=("pwd",), description="the cloud's message bus"),
         ConfigSection("Monitoring", MONITORING_SCHEMA, secrets=("api_key",), description="health checks"),

@@ -105,3 +105,16 @@ class ParseError(CalipsoError):
 
     def __reduce__(self):
         return (_rebuild_error, (type(self), self.__dict__, self.args))
+
+
+class CommandFailed(CalipsoError):
+    """Raised when a command run on a host exits non-zero; names the host, the command,
+    its exit status and what it wrote on stderr."""
+
+    def __init__(self, host: str, command: str, exit_status: int, stderr: str = ""):
+        self.host, self.command, self.exit_status = host, command, exit_status
+        detail = f": {stderr.strip()[:300]}" if stderr.strip() else ""
+        super().__init__(f"{command!r} on {host} exited with {exit_status}{detail}")
+
+    def __reduce__(self):
+        return type(self), (self.host, self.command, self.exit_status)

@@ -151,7 +151,7 @@ class NotificationPublisher:
         """Publish one notification; ``priority`` as on the wire (``INFO``, ``WARN``, ``ERROR``)."""
         method = getattr(self._notifier.prepare(publisher_id=publisher_id), priority.lower())
         with self._failures.watch():
-            method(context or {}, event_type, payload)
+            method(_RequestContext(context or {}), event_type, payload)
         if self._failures.failed:
             raise MessagingError(f"{event_type} from {publisher_id} was not published to exchange "
                                  f"{self.exchange} at {self.settings.broker}")
@@ -165,6 +165,22 @@ class NotificationPublisher:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _RequestContext:
+    """A request context given as a dict. oslo.messaging sends only context objects (a
+    plain dict is replaced by an empty one), each key as ``_context_<key>``; tokens never."""
+
+    SECRETS = frozenset({"auth_token", "auth_token_info", "service_token", "password"})
+
+    def __init__(self, values: Mapping):
+        self._values = {k: v for k, v in values.items() if k not in self.SECRETS}
+
+    def redacted_copy(self) -> _RequestContext:
+        return self
+
+    def to_dict(self) -> dict:
+        return dict(self._values)
 
 
 class _SendFailureWatch(logging.Handler):
@@ -199,16 +215,19 @@ class Backoff:
     def __init__(self, first: float = 0.2, longest: float = 30.0, remember: int = 10_000):
         self.first, self.longest, self.remember = first, longest, remember
         self._attempts: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()  # shared by the listener's workers
 
     def next_delay(self, message_id: str) -> float:
-        attempt = self._attempts.pop(message_id, 0) + 1
-        self._attempts[message_id] = attempt
-        while len(self._attempts) > self.remember:
-            self._attempts.popitem(last=False)
+        with self._lock:
+            attempt = self._attempts.pop(message_id, 0) + 1
+            self._attempts[message_id] = attempt
+            while len(self._attempts) > self.remember:
+                self._attempts.popitem(last=False)
         return min(self.first * 2 ** (attempt - 1), self.longest)
 
     def forget(self, message_id: str) -> None:
-        self._attempts.pop(message_id, None)
+        with self._lock:
+            self._attempts.pop(message_id, None)
 
 
 def _log_rejected(notification: Notification, exc: Exception) -> None:
@@ -224,8 +243,9 @@ def _notification(priority: str, ctxt, publisher_id, event_type, payload, metada
 
 class _Endpoint:
     """Turns a handler's outcome into oslo's: return → ack; ``RetryLater`` → back-off, then
-    requeue; any other exception → ``on_rejected`` and ack (a bad message must not loop).
-    With ``batch`` the handler gets a list, and the whole batch shares one outcome."""
+    requeue; any other exception → ``on_rejected`` and ack (a bad message must not loop),
+    unless ``on_rejected`` fails too (then back-off and requeue). With ``batch`` the
+    handler gets a list, and the whole batch shares one outcome."""
 
     def __init__(self, handler, priorities, backoff: Backoff, on_rejected, batch: bool):
         self._handler, self._backoff, self._on_rejected = handler, backoff, on_rejected
@@ -245,17 +265,23 @@ class _Endpoint:
     def _outcome(self, notes: list[Notification], call: Callable[[], object]):
         key = notes[0].message_id
         try:
-            call()
-        except RetryLater as exc:
+            self._handle(notes, call)
+        except Exception as exc:  # RetryLater, or the rejection could not be recorded
             delay = self._backoff.next_delay(key)
             LOG.warning("%s (message %s) will come again in %.1f s: %s", notes[0].event_type, key, delay, exc)
             time.sleep(delay)
             return oslo_messaging.NotificationResult.REQUEUE
+        self._backoff.forget(key)
+        return oslo_messaging.NotificationResult.HANDLED
+
+    def _handle(self, notes: list[Notification], call: Callable[[], object]) -> None:
+        try:
+            call()
+        except RetryLater:
+            raise
         except Exception as exc:
             for note in notes:
                 self._on_rejected(note, exc)
-        self._backoff.forget(key)
-        return oslo_messaging.NotificationResult.HANDLED
 
 
 class _NoDuplicateCache:
@@ -279,6 +305,8 @@ class NotificationListener:
                  priorities: tuple[str, ...] = PRIORITIES, workers: int = 1, batch_size: int | None = None,
                  batch_timeout: float = 1.0, backoff: Backoff | None = None,
                  on_rejected: Callable[[Notification, Exception], None] = _log_rejected):
+        if batch_size and settings.prefetch < 2 * batch_size:  # a batch is never larger than the prefetch
+            settings = replace(settings, prefetch=2 * batch_size)
         self.settings, self.pool = settings, pool_name(environment, settings.topic)
         self._transport = notification_transport(settings, workers=workers)
         targets = [oslo_messaging.Target(exchange=x, topic=settings.topic) for x in settings.exchanges]

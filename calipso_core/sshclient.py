@@ -9,6 +9,7 @@ in that file and reported; a host whose key changed is refused.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -100,75 +101,90 @@ class SshSettings:
             return self.jump_route
         entry = self.hosts.get(host, {})
         via_jump = bool(self.hosts) if self.jump is None else self.jump
-        return SshRoute(host, entry.get("host", host), int(entry.get("port", 22)), entry.get("user", self.user), via_jump)
+        address, port = entry.get("host", host), int(entry.get("port", 22))
+        return SshRoute(host, address, port, entry.get("user", self.user), via_jump)
 
 
-class KnownHosts:
-    """A known_hosts file shared by every connection of a pool (and by other processes).
+class KnownHosts(paramiko.MissingHostKeyPolicy):
+    """A known_hosts file shared by every connection of a pool (and by other processes),
+    and the policy that trusts a host on first use.
 
-    Lookups use an in-memory copy; a newly trusted key is appended to the file under an
-    exclusive lock on its folder, by writing a new file and renaming it over the old one,
-    so no reader ever sees half a line and concurrent writers never lose an entry."""
+    Lookups use an in-memory copy; newly trusted keys are appended to the file, in batches,
+    under an exclusive lock on its folder, by writing a new file and renaming it over the
+    old one, so no reader ever sees half a line and concurrent writers never lose one."""
 
     def __init__(self, path: Path, on_new_key: NewHostKeyCallback | None = None):
         self.path, self.on_new_key = path, on_new_key
-        self._keys = paramiko.HostKeys()
-        if path.exists():
-            self._keys.load(str(path))
-        self._lock = threading.Lock()
+        self._keys: dict[str, dict[str, paramiko.PKey]] = {}  # name -> key type -> key
+        self._lock = threading.Lock()  # guards the in-memory keys and the pending lines
+        self._file_lock = threading.Lock()  # one writer of the file in this process
+        self._pending: list[str] = []
+        lines = path.read_text().splitlines() if path.exists() else []
+        for number, line in enumerate(lines, 1):
+            if line.strip() and line.lstrip()[0] not in "#@":  # markers (@revoked...) are not ours to judge
+                with contextlib.suppress(paramiko.SSHException, ValueError):
+                    entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+                    for name in entry.hostnames if entry else ():
+                        self._keys.setdefault(name, {})[entry.key.get_name()] = entry.key
 
     def expected(self, name: str) -> dict[str, paramiko.PKey]:
-        """The recorded keys of ``name`` (known_hosts spelling), by key type."""
+        """The recorded keys of ``name`` (known_hosts spelling, also found hashed), by key type."""
         with self._lock:
-            entry = self._keys.lookup(name)
-            return dict(entry) if entry else {}
+            return dict(self._lookup(name))
+
+    def _lookup(self, name: str) -> dict[str, paramiko.PKey]:
+        found = self._keys.get(name)
+        if found is None:  # hashed entries ("|1|salt|hash") are matched one by one
+            hashed = (k for k in self._keys if k.startswith("|1|"))
+            found = next((self._keys[k] for k in hashed if paramiko.HostKeys.hash_host(name, k) == k), {})
+        return found
 
     def trust(self, name: str, key: paramiko.PKey) -> None:
         """Record ``key`` for ``name`` on first use; refuse one that differs from a key
         another connection recorded meanwhile."""
         with self._lock:
-            entry = self._keys.lookup(name)
-            if entry:
-                known = entry.get(key.get_name())
-                if known == key:
+            known = self._lookup(name)
+            if known:
+                if known.get(key.get_name()) == key:
                     return
-                raise paramiko.BadHostKeyException(name, key, known or next(iter(entry.values())))
-            self._keys.add(name, key.get_name(), key)
-            self._append(f"{name} {key.get_name()} {key.get_base64()}\n")
-        log.warning("SSH: trusting new host key of %s on first use: %s (recorded in %s)", name, key.fingerprint, self.path)
+                raise paramiko.BadHostKeyException(name, key, known.get(key.get_name()) or next(iter(known.values())))
+            self._keys[name] = {key.get_name(): key}
+            self._pending.append(f"{name} {key.get_name()} {key.get_base64()}\n")
+        self._write_pending()
+        log.warning("SSH: trusting new host key of %s on first use: %s (in %s)", name, key.fingerprint, self.path)
         if self.on_new_key:
             self.on_new_key(name, key.fingerprint)
 
-    def _append(self, line: str) -> None:
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = os.open(folder, os.O_RDONLY)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            text = self.path.read_text() if self.path.exists() else ""
-            if line in text.splitlines(keepends=True):
-                return
-            if text and not text.endswith("\n"):
-                text += "\n"
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}-")
-            with os.fdopen(fd, "w") as out:
-                out.write(text + line)
-            os.replace(tmp, self.path)
-        finally:
-            os.close(lock)  # releases the flock
-
-
-class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
-    def __init__(self, known_hosts: KnownHosts):
-        self.known_hosts = known_hosts
-
     def missing_host_key(self, client, hostname: str, key: paramiko.PKey) -> None:
-        self.known_hosts.trust(hostname, key)
+        self.trust(hostname, key)
+
+    def _write_pending(self) -> None:
+        """Write every pending line (ours, and any that queued meanwhile) before returning."""
+        with self._file_lock:
+            with self._lock:
+                lines, self._pending = self._pending, []
+            if not lines:
+                return  # another thread wrote ours while we waited
+            folder = self.path.parent
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = os.open(folder, os.O_RDONLY)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # against other processes
+                text = self.path.read_text() if self.path.exists() else ""
+                present = set(text.splitlines(keepends=True))
+                text += ("\n" if text and not text.endswith("\n") else "") + "".join(
+                    line for line in lines if line not in present)
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}-")
+                with os.fdopen(fd, "w") as out:
+                    out.write(text)
+                os.replace(tmp, self.path)
+            finally:
+                os.close(lock)  # releases the flock
 
 
 class _PoolTransport(paramiko.Transport):
-    """A client Transport that polls for shutdown once a second instead of ten times,
-    which matters with hundreds of idle kept-open connections."""
+    """Polls for shutdown once a second instead of ten times, which matters with
+    hundreds of idle kept-open connections."""
 
     _active_check_timeout = 1.0
 
@@ -188,10 +204,8 @@ class _Connection:
         """Close now: shutting the TCP socket down also wakes the transport thread's read."""
         transport = self.client.get_transport()
         if transport is not None and isinstance(transport.sock, socket.socket):
-            try:
+            with contextlib.suppress(OSError):
                 transport.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.client.close()
 
 
@@ -215,7 +229,10 @@ class SshPool:
         self.known_hosts = KnownHosts(self.settings.known_hosts, on_new_host_key)
         self.channels_per_host, self.connect_timeout = channels_per_host, connect_timeout
         self.connect_attempts, self.retry_backoff = max(1, connect_attempts), retry_backoff
-        self._pkey = paramiko.PKey.from_path(self.settings.key_file) if self.settings.key_file else None
+        try:
+            self._pkey = paramiko.PKey.from_path(self.settings.key_file) if self.settings.key_file else None
+        except (OSError, paramiko.SSHException) as exc:
+            raise ConfigError(f"cannot use SSH key file {self.settings.key_file}: {exc}") from None
         self._connections: dict[str, _Connection] = {}
         self._connecting: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -230,20 +247,14 @@ class SshPool:
             if not connection.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 raise CommandTimeout(host, command, timeout)
             try:
-                try:
-                    channel = connection.client.get_transport().open_session(timeout=max(0.1, deadline - time.monotonic()))
-                except (paramiko.SSHException, EOFError, OSError) as exc:
-                    if attempt == 1 and not connection.alive:
-                        continue
-                    raise HostUnreachable(host, f"cannot open a channel: {exc}") from exc
-                try:
-                    status, out, err = self._exec(channel, command, deadline)
-                except TimeoutError:
-                    raise CommandTimeout(host, command, timeout) from None
-                except (paramiko.SSHException, EOFError, OSError) as exc:
-                    raise HostUnreachable(host, f"connection lost while running {command!r}: {exc}") from exc
-                finally:
-                    channel.close()
+                channel = self._open_channel(connection, deadline, may_retry=attempt == 1)
+                if channel is None:
+                    continue
+                status, out, err = self._exec(channel, command, deadline)
+            except TimeoutError:
+                raise CommandTimeout(host, command, timeout) from None
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                raise HostUnreachable(host, f"connection lost while running {command!r}: {exc}") from exc
             finally:
                 connection.slots.release()
             return CommandResult(host, command, status, out.decode(errors="replace"), err.decode(errors="replace"),
@@ -328,7 +339,7 @@ class SshPool:
     def _handshake(self, route: SshRoute, sock) -> _Connection:
         """Key exchange, host key check and login on an open socket (or jump channel)."""
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(_TrustOnFirstUse(self.known_hosts))
+        client.set_missing_host_key_policy(self.known_hosts)
         name = route.address if route.port == 22 else f"[{route.address}]:{route.port}"
         for key_type, key in self.known_hosts.expected(name).items():
             client.get_host_keys().add(name, key_type, key)
@@ -356,27 +367,41 @@ class SshPool:
     # -- commands -----------------------------------------------------------------------
 
     @staticmethod
+    def _open_channel(connection: _Connection, deadline: float, may_retry: bool) -> paramiko.Channel | None:
+        """A new channel, or None when the kept connection has died and may be replaced."""
+        try:
+            timeout = max(0.1, deadline - time.monotonic())
+            return connection.client.get_transport().open_session(timeout=timeout)
+        except (paramiko.SSHException, EOFError, OSError, AttributeError) as exc:
+            if may_retry and not connection.alive:
+                return None
+            raise HostUnreachable(connection.route.host, f"cannot open a channel: {exc}") from exc
+
+    @staticmethod
     def _exec(channel: paramiko.Channel, command: str, deadline: float) -> tuple[int, bytes, bytes]:
         """Run the command and read stdout and stderr together (reading one only would
         stall the server once the shared 2 MiB window is full); TimeoutError at deadline."""
-        channel.exec_command(command)
-        out, err = bytearray(), bytearray()
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            channel.settimeout(min(remaining, 0.1))
-            try:
-                chunk = channel.recv(1 << 16)
-            except TimeoutError:
-                chunk = None
+        with channel:  # closed at the end, whatever happens
+            channel.exec_command(command)
+            out, err = bytearray(), bytearray()
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                channel.settimeout(min(remaining, 0.1))
+                try:
+                    chunk = channel.recv(1 << 16)
+                except TimeoutError:
+                    chunk = None
+                while channel.recv_stderr_ready():
+                    err += channel.recv_stderr(1 << 16)
+                if chunk == b"":  # EOF: the server sent everything
+                    break
+                out += chunk or b""
             while channel.recv_stderr_ready():
                 err += channel.recv_stderr(1 << 16)
-            if chunk == b"":
-                break
-            out += chunk or b""
-        while channel.recv_stderr_ready():
-            err += channel.recv_stderr(1 << 16)
-        if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
-            raise TimeoutError
-        return channel.exit_status, bytes(out), bytes(err)
+            if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError
+            if channel.exit_status == -1 and not channel.get_transport().is_active():
+                raise EOFError("the connection closed before the command's exit status came")
+            return channel.exit_status, bytes(out), bytes(err)

@@ -8,6 +8,8 @@ Fixtures:
 - ``calipso_engine``: an engine on it with the schema migrated to the newest revision.
 - ``calipso``: a ``Calipso`` context over that database with every table emptied first.
 - ``inventory``: the inventory repository of ``calipso``.
+- ``rabbitmq``: a private RabbitMQ node (``calipso_core.broker.RabbitBroker``) for the
+  test session, on loopback ports of its own; stopped and removed afterwards.
 """
 
 from __future__ import annotations
@@ -63,3 +65,17 @@ def calipso(calipso_engine, calipso_database_url):
 @pytest.fixture
 def inventory(calipso):
     return calipso.inventory
+
+
+@pytest.fixture(scope="session")
+def rabbitmq():
+    from calipso_core.broker import SERVER_SCRIPT, RabbitBroker
+
+    if not SERVER_SCRIPT.exists():
+        pytest.skip("rabbitmq-server is not installed")
+    data = tempfile.mkdtemp(prefix="calipso-test-rabbitmq-")  # under /tmp: the broker's user must reach it
+    try:
+        with RabbitBroker(data) as broker:
+            yield broker
+    finally:
+        shutil.rmtree(data, ignore_errors=True)

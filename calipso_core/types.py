@@ -151,10 +151,14 @@ class ConfigSection:
 class LabService:
     """A part of the simulated data centre.
 
-    ``start(lab)`` receives the running lab (its model, settings and shared servers),
-    starts whatever the part serves and returns an object with a ``stop()`` method.
+    ``start(lab)`` receives the lab being started (``calipso_core.lab.serve.Lab``: its
+    model and options); it may add configuration sections (``lab.add_section``) and host
+    commands (``lab.add_host_commands``), starts whatever the part serves and returns an
+    object with a ``stop()`` method. ``truth(model, env_name)`` returns the part's ground
+    truth (a ``calipso_core.lab.truth.Truth``).
     """
 
     name: str
     start: Callable[[Any], Any]
+    truth: Callable[[Any, str], Any] | None = None
     description: str = ""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from calipso_core import hookimpl
 from calipso_core.types import CliqueType, ConfigSection
+from calipso_plugins_openstack import links, scanners
+from calipso_plugins_openstack.fetchers import api, host
+from calipso_plugins_openstack.lab.services import LAB_SERVICES
 
 OPENSTACK_SCHEMA = {
     "type": "object",
@@ -27,6 +30,26 @@ OPENSTACK_SCHEMA = {
 }
 
 NETWORK_LINKS_TAIL = ("vedge-vconnector", "vedge-vnic", "vconnector-vnic", "vnic-instance", "vnic-vservice")
+
+
+@hookimpl
+def calipso_fetchers():
+    return [*api.FETCHERS, *host.FETCHERS]
+
+
+@hookimpl
+def calipso_scanners():
+    return scanners.SCANNERS
+
+
+@hookimpl
+def calipso_link_finders():
+    return links.LINK_FINDERS
+
+
+@hookimpl
+def calipso_lab_services():
+    return LAB_SERVICES
 
 
 @hookimpl

@@ -49,7 +49,6 @@ ROUTE_MODULES = (
     constants, monitoring_config_templates, environment_configs, aggregates, connection_tests, search, graph,
     impact, diff, health,
 )
-MAX_BODY_BYTES = 1024 * 1024
 #: Environment variable the factory reads the token lifetime from (seconds).
 TOKEN_LIFETIME_VARIABLE = "CALIPSO_TOKEN_LIFETIME"
 
@@ -75,8 +74,7 @@ def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFET
     operations = [*resource_operations(), _openapi_operation(holder)]
     holder["document"] = build_document(operations, __version__)
     routes = [Route(op.path, make_endpoint(op, api), methods=[op.method]) for op in operations]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan,
-                    max_body_size=MAX_BODY_BYTES)
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.calipso = calipso
     app.state.operations = operations
     return app

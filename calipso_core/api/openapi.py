@@ -37,7 +37,7 @@ def parameter_schema(param: Param) -> dict[str, Any]:
 
 
 def _description(param: Param) -> str:
-    text = param.description
+    text = param.description or f"only those whose {param.name} is this value"
     if param.constant:
         text += f" (a value of the constants list {param.constant})"
     if param.many:

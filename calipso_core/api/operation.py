@@ -14,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from calipso_core.api import auth
-from calipso_core.api.errors import CalipsoJSONResponse
+from calipso_core.api.errors import ApiError, CalipsoJSONResponse
 from calipso_core.api.listing import check_constants
 from calipso_core.api.validation import Param, load_api_schema, parse_json, parse_query, validate_body
 from calipso_core.context import Calipso
 from calipso_core.users import User, Users
 
 JSON = Mapping[str, Any]
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,21 @@ class Call:
         return self.params["page"] * self.params["page_size"]
 
 
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused (413) past ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length", "")
+    too_large = ApiError(413, f"the body is larger than {limit} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def run_operation(operation: Operation, call: Call) -> Any:
     """Check the values that need the database, then run the handler."""
     check_constants(call.engine, call.calipso.plugins, operation.params, call.params)
@@ -114,7 +130,7 @@ def make_endpoint(operation: Operation, api: ApiState) -> Callable[[Request], An
         body = None
         schema = operation.body_schema
         if schema is not None:
-            body = parse_json(await request.body())
+            body = parse_json(await read_body(request))
             validate_body(body, schema)
         result = await run_in_threadpool(run_operation, operation, Call(api, request, params, body, user))
         if isinstance(result, Response):

@@ -69,12 +69,17 @@ def _check_text(name: str, value: str) -> str:
 
 
 def parse_datetime(name: str, text: str) -> datetime:
-    """An ISO 8601 time; one without a time zone is taken as UTC."""
+    """An ISO 8601 time, in UTC; one without a time zone is taken as UTC."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise bad_request(name, f"{text!r} is not an ISO 8601 time (e.g. 2024-05-01T12:00:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise bad_request(name, f"{text!r} is out of range") from None
 
 
 def _convert(param: Param, text: str) -> Any:

@@ -1,4 +1,4 @@
-"""Small helpers the host command parsers share: numbered lines and word pairs."""
+"""What the host command parsers share: numbered lines, word pairs, numbers and MACs."""
 
 from __future__ import annotations
 

@@ -43,6 +43,9 @@ class FdbEntry:
     state: str = ""
 
     def __post_init__(self) -> None:
+        unknown = set(self.flags) - set(FLAGS)
+        if unknown or self.state not in ("", *STATES):
+            raise ValueError(f"fdb entry {self.mac}: unknown flags {sorted(unknown)} or state {self.state!r}")
         object.__setattr__(self, "flags", tuple(f for f in FLAGS if f in self.flags))
 
 
@@ -71,6 +74,8 @@ def _parse_entry(command: str, number: int, line: str) -> FdbEntry:
             key = word.replace("-", "_")
             fields[key] = to_int(command, number, line, value, word) if word in _NUMBER_KEYS else value
             i += 1
+        elif word in (*_TEXT_KEYS, *_NUMBER_KEYS):
+            raise ParseError(command, f"'{word}' without a value", number, line)
         else:
             raise ParseError(command, f"unknown word {word!r} in an fdb entry", number, line)
         i += 1

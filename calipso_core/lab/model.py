@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,8 +29,22 @@ from calipso_core.lab.mutations_compute import ComputeMutations
 from calipso_core.lab.mutations_network import NetworkMutations
 from calipso_core.lab.mutations_router import RouterMutations
 from calipso_core.lab.records import (
-    AciFabric, Agent, Aggregate, AvailabilityZone, Flavor, Host, Image, Instance, Network, NovaService, Port,
-    Project, Region, Router, Subnet, User,
+    AciFabric,
+    Agent,
+    Aggregate,
+    AvailabilityZone,
+    Flavor,
+    Host,
+    Image,
+    Instance,
+    Network,
+    NovaService,
+    Port,
+    Project,
+    Region,
+    Router,
+    Subnet,
+    User,
 )
 
 MECHANISM_DRIVERS = ("OVS", "LXB", "VPP")
@@ -136,6 +151,8 @@ class LabModel(ComputeMutations, NetworkMutations, RouterMutations):
         #: (region, network type) → free segmentation ids; subnets handed out so far.
         self.segment_pools: dict[tuple[str, str], SmallIdPool] = {}
         self.cidr_counters = {"tenant": 0, "external": 0}
+        #: host name → (model version, its switching view): see ``switching.host_switching``.
+        self.switching_cache: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         #: The admin user and the admin project, set by the generator.
         self.admin_user_id = ""
         self.admin_project_id = ""

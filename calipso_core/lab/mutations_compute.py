@@ -79,7 +79,7 @@ class ComputeMutations:
     def power_on_instance(self: LabModel, instance_id: str) -> Change:
         return self._set_power(instance_id, on=True)
 
-    # --- helpers ---------------------------------------------------------------------------
+    # --- internals -------------------------------------------------------------------------
 
     def _set_power(self: LabModel, instance_id: str, on: bool) -> Change:
         instance = self.get("instances", instance_id)

@@ -177,7 +177,7 @@ class NetworkMutations:
             followers.append(self._serve_dhcp(network, subnet))
         return Change(change.kind, change.object_type, change.object_id, change.before, None, (), tuple(followers))
 
-    # --- helpers ---------------------------------------------------------------------------
+    # --- internals -------------------------------------------------------------------------
 
     def _delete_port_record(self: LabModel, port: Port) -> Change:
         change = deleted("port", port)

@@ -15,10 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
 
 def as_dict(record: Any) -> dict[str, Any]:
     """A shallow snapshot of a record: field name to value."""
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 # --- Identity and placement -------------------------------------------------------------
@@ -422,4 +427,4 @@ def changed(kind: str, before: dict[str, Any], record: Any, preceded_by: tuple[C
 
 
 def _key(record: Any) -> str:
-    return str(getattr(record, "id", None) or getattr(record, "name"))
+    return str(getattr(record, "id", None) or record.name)

@@ -14,7 +14,8 @@ most literal words wins::
     })
     shell("sudo ip netns list; echo '@@calipso-batch@@ 1' $?")
 
-A handler returns stdout (exit status 0) or a :class:`CommandOutput`. Pipes and
+A handler returns stdout (exit status 0) or a :class:`CommandOutput`. Patterns are
+compared with the words after quote removal, so write them without quotes. Pipes and
 redirections are not interpreted: they are plain words a pattern may spell out. It is not
 a real shell.
 """

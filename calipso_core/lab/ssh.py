@@ -6,15 +6,16 @@ Every lab host listens on its own port; one more port is a jump host that accept
 (no TCP hop). Commands are answered by plain callables, so plugins decide what a host
 says; this module only speaks SSH, and adds latency and faults on request.
 
-How it stays correct and fast with paramiko (see the lab's paramiko notes): one selector
-thread accepts on every port; each connection gets one thread for ``start_server`` and its
-accept loop; channels are held strongly until their command ends; commands run in one
-shared pool, never on a transport thread; a command ends with exit status, EOF, a global
-request round trip (so the exec reply is surely out) and only then CLOSE.
+How it stays correct and fast with paramiko: one selector thread accepts on every port;
+each connection gets one thread for ``start_server`` and its accept loop; channels are held
+strongly until their command ends; commands run in one shared pool, never on a transport
+thread; a command ends with exit status, EOF, a global request round trip (so the exec
+reply is surely out) and only then CLOSE.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import io
 import logging
@@ -37,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 log = logging.getLogger(__name__)
 
-JUMP = "@jump"  # key of the jump host in key files and logs; not a valid lab host name
+JUMP = "@jump"  # the jump host's name in key files and logs; never a lab host name
 SEND_TIMEOUT = 60.0  # a client that stops reading for this long loses its command
 
 
@@ -55,8 +56,8 @@ CommandHandler = Callable[[str], CommandOutput]
 
 @dataclass(frozen=True)
 class HostFaults:
-    """Faults injected into one host: refuse connections, add seconds to every command,
-    or replace the stdout of commands matching ``garbage_pattern`` (a regex) with junk."""
+    """Faults of one host: refuse connections, add seconds to every command, or replace
+    the stdout of commands matching ``garbage_pattern`` (a regex) with junk lines."""
 
     unreachable: bool = False
     slow_seconds: float = 0.0
@@ -75,16 +76,15 @@ class SshPortMap:
 
 
 class _LabTransport(paramiko.Transport):
-    """A Transport that polls for shutdown once a second instead of ten times: with a
-    thousand idle connections the default poll alone costs a good part of a core."""
+    """Polls for shutdown once a second instead of ten times: with a thousand idle
+    connections the default poll alone costs a good part of a core."""
 
     _active_check_timeout = 1.0
 
 
 def load_host_key(name: str, key_dir: Path | None) -> paramiko.Ed25519Key:
-    """The Ed25519 host key of ``name``: read from ``key_dir``, or made (through
-    ``cryptography``: paramiko cannot generate Ed25519) and saved there, readable by the
-    owner only and written atomically, so a restarted lab keeps its keys."""
+    """The Ed25519 host key of ``name``: read from ``key_dir``, or made through
+    ``cryptography`` (paramiko cannot make one) and saved there atomically, owner-only."""
     path = key_dir / f"{quote(name, safe='')}.key" if key_dir else None
     if path and path.exists():
         return paramiko.Ed25519Key(filename=str(path))
@@ -117,10 +117,8 @@ class _RoutedChannel:
         return getattr(self._channel, name)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(EOFError, OSError):
             self._channel.close()
-        except (EOFError, OSError):
-            pass
 
 
 class _LabSession(paramiko.ServerInterface):
@@ -144,20 +142,33 @@ class _LabSession(paramiko.ServerInterface):
             self._live.discard(channel)
 
     def cut(self) -> None:
-        """End the connection now (a shut-down socket also wakes the transport thread's read)."""
+        """End the connection now (a shut-down socket also wakes the transport's read)."""
         if isinstance(self.transport.sock, socket.socket):
-            try:
+            with contextlib.suppress(OSError):
                 self.transport.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.transport.close()
+        with self.transport.lock:  # paramiko wakes accept() only when the peer ends it
+            self.transport.server_accept_cv.notify_all()
 
-    def barrier(self) -> None:
-        """Wait until the peer answered a global request: the transport thread handles
-        messages in order, so every exec reply queued before has been sent by then."""
-        with self._barrier_lock:
-            if self.transport.is_active():  # a dead one would make each waiter idle 0.1 s
-                self.transport.global_request("barrier@calipso-lab", wait=True)
+    def answer(self, channel: paramiko.Channel, command: str) -> None:
+        """Run one command (in the lab's pool): output, exit status, EOF, barrier, CLOSE."""
+        try:
+            output = self.lab.execute(self.command_host, command)
+            channel.settimeout(SEND_TIMEOUT)
+            if output.stdout:
+                channel.sendall(output.stdout.encode())
+            if output.stderr:
+                channel.sendall_stderr(output.stderr.encode())
+            channel.send_exit_status(output.exit_status)
+            channel.shutdown_write()
+            with self._barrier_lock:  # once the peer answers, our exec reply has gone out
+                if self.transport.is_active():
+                    self.transport.global_request("barrier@calipso-lab", wait=True)
+            channel.close()
+        except (paramiko.SSHException, EOFError, OSError) as exc:  # the client went away
+            log.debug("lab SSH: %s: answer to %r not delivered: %s", self.command_host, command, exc)
+        finally:
+            self.release(channel)
 
     def get_allowed_auths(self, username: str) -> str:
         return "password,publickey" if self.lab.authorized_key else "password"
@@ -167,8 +178,7 @@ class _LabSession(paramiko.ServerInterface):
         return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
-        wanted = self.lab.authorized_key
-        ok = username == self.lab.user and wanted is not None and (key.get_name(), key.get_base64()) == wanted
+        ok = username == self.lab.user and (key.get_name(), key.get_base64()) == self.lab.authorized_key
         return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
@@ -179,7 +189,7 @@ class _LabSession(paramiko.ServerInterface):
     def check_channel_direct_tcpip_request(self, chanid: int, origin, destination) -> int:
         if self.host is not None:
             return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
-        target = self.lab.resolve(destination[0], destination[1])
+        target = self.lab.resolve(*destination)
         if target is None or self.lab.faults(target).unreachable:
             return paramiko.OPEN_FAILED_CONNECT_FAILED
         self.forwards[chanid] = target
@@ -194,7 +204,7 @@ class _LabSession(paramiko.ServerInterface):
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         self.hold(channel)
         try:
-            self.lab._pool.submit(self.lab._answer, self, channel, command.decode("utf-8", "replace"))
+            self.lab._pool.submit(self.answer, channel, command.decode("utf-8", "replace"))
         except RuntimeError:  # the pool is shut down: the lab is stopping
             self.release(channel)
             return False
@@ -218,17 +228,15 @@ class LabSshServer:
         workers: int = 32,
         max_connections: int = 8192,
     ):
-        """``authorized_key`` is a public key (or its ``"<type> <base64>"`` line) that may log
-        in as ``user``; ``jump_host`` names a lab host whose commands the jump host answers
-        (without it the jump host only forwards)."""
-        self.hosts = dict(hosts)
-        self.user, self.password, self.bind = user, password, bind
+        """``authorized_key``: a public key (or its ``"<type> <base64>"`` line) that may log in
+        as ``user``; ``jump_host``: a lab host whose commands the jump host answers (without
+        it the jump host only forwards); ``workers``: threads that run commands."""
+        self.hosts, self.user, self.password, self.bind = dict(hosts), user, password, bind
         if isinstance(authorized_key, paramiko.PKey):
             authorized_key = f"{authorized_key.get_name()} {authorized_key.get_base64()}"
         self.authorized_key = tuple(authorized_key.split()[:2]) if authorized_key else None
         self.key_dir, self.latency_ms, self.jump_host = key_dir, latency_ms, jump_host
-        self.max_connections = max_connections
-        self._workers = workers
+        self.workers, self.max_connections = workers, max_connections
         self._keys: dict[str, paramiko.PKey] = {}
         self._faults: dict[str, HostFaults] = {}
         self._ports: dict[str, int] = {}
@@ -239,7 +247,6 @@ class LabSshServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._random = random.Random()
-        self._selector: selectors.BaseSelector | None = None
         self._listener: threading.Thread | None = None
 
     def start(self) -> SshPortMap:
@@ -247,12 +254,12 @@ class LabSshServer:
         self._stopping.clear()
         for name in [JUMP, *self.hosts]:
             self._keys.setdefault(name, load_host_key(name, self.key_dir))
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="lab-ssh-command")
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lab-ssh-command")
         self._selector = selectors.DefaultSelector()
         self._jump_port = self._open_listener(None)
         for name in self.hosts:
-            port = self._open_listener(name)
-            self._ports[name], self._by_port[port] = port, name
+            port = self._ports[name] = self._open_listener(name)
+            self._by_port[port] = name
         self._listener = threading.Thread(target=self._accept_loop, name="lab-ssh-listener", daemon=True)
         self._listener.start()
         log.info("lab SSH: %d hosts on %s, jump host on port %d", len(self.hosts), self.bind, self._jump_port)
@@ -296,10 +303,8 @@ class LabSshServer:
     def client_config(self, *, direct: bool = False) -> dict:
         """An environment CLI section that reaches this lab (see ``calipso_core.sshclient``):
         through the jump host by host name, or straight to each host's own port."""
-        if direct:
-            hosts = {name: {"host": self.bind, "port": port} for name, port in self._ports.items()}
-        else:
-            hosts = {name: {"host": name, "port": 22} for name in self._ports}
+        hosts = {name: {"host": self.bind, "port": port} if direct else {"host": name, "port": 22}
+                 for name, port in self._ports.items()}
         return {"host": self.bind, "port": self._jump_port, "user": self.user, "pwd": self.password,
                 "hosts": hosts, "jump": not direct}
 
@@ -313,8 +318,8 @@ class LabSshServer:
             raise KeyError(f"no lab host {host!r}")
         with self._lock:
             faults = self._faults[host] = replace(self.faults(host), **changes)
-            cut = [s for s in self._sessions if s.host == host] if faults.unreachable else []
-        for session in cut:
+            doomed = [s for s in self._sessions if s.host == host] if faults.unreachable else []
+        for session in doomed:
             session.cut()
         return faults
 
@@ -327,9 +332,22 @@ class LabSshServer:
         """The lab host a jump-host destination names: a host name, or bind address and port."""
         if address in self.hosts:
             return address
-        if address in (self.bind, "localhost"):
-            return self._by_port.get(port)
-        return None
+        return self._by_port.get(port) if address in (self.bind, "localhost") else None
+
+    def execute(self, host: str, command: str) -> CommandOutput:
+        """Answer ``command`` as ``host`` would, with the latency and faults asked for."""
+        faults = self.faults(host)
+        delay = self._random.uniform(*self.latency_ms) / 1000 + faults.slow_seconds
+        if delay > 0 and self._stopping.wait(delay):
+            return CommandOutput(255, "", "lab is stopping\n")
+        try:
+            output = self.hosts[host](command)
+        except Exception:
+            log.exception("lab SSH: host %s failed to simulate %r", host, command)
+            output = CommandOutput(255, "", f"lab: {host} could not simulate this command\n")
+        if faults.garbage_pattern and re.search(faults.garbage_pattern, command):
+            output = replace(output, stdout=junk_lines(command, max(3, output.stdout.count("\n"))))
+        return output
 
     def _open_listener(self, host: str | None) -> int:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -352,7 +370,7 @@ class LabSshServer:
             except BlockingIOError:
                 return
             except OSError as exc:  # EMFILE and the like: pause and go on, never die
-                log.warning("lab SSH: accept on port of %s failed: %s", host or "jump host", exc)
+                log.warning("lab SSH: accept for %s failed: %s", host or "the jump host", exc)
                 self._stopping.wait(0.05)
                 return
             if (host is not None and self.faults(host).unreachable) or len(self._threads) >= self.max_connections:
@@ -369,59 +387,25 @@ class LabSshServer:
 
     def _serve(self, sock, host: str | None) -> None:
         """Run one connection: key exchange, then accept its channels until it ends."""
-        transport = _LabTransport(sock)
-        transport.add_server_key(self._keys[JUMP if host is None else host])
-        session = _LabSession(self, host, transport)
-        with self._lock:
-            self._sessions.add(session)
+        transport = session = None
         try:
+            transport = _LabTransport(sock)
+            transport.add_server_key(self._keys[JUMP if host is None else host])
+            session = _LabSession(self, host, transport)
+            with self._lock:
+                self._sessions.add(session)
             transport.start_server(server=session)
             while transport.is_active() and not self._stopping.is_set():
                 channel = transport.accept(timeout=1.0)
-                if channel is None:
-                    continue
-                target = session.forwards.pop(channel.get_id(), None)
-                if target is None:
-                    session.hold(channel)
-                else:
+                target = channel and session.forwards.pop(channel.get_id(), None)
+                if target:
                     self._spawn(_RoutedChannel(channel), target)
+                elif channel:
+                    session.hold(channel)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            log.debug("lab SSH: connection to %s ended: %s", host or "jump host", exc)
+            log.debug("lab SSH: connection to %s ended: %s", host or "the jump host", exc)
         finally:
-            transport.close()
+            (transport or sock).close()
             with self._lock:
                 self._sessions.discard(session)
                 self._threads.discard(threading.current_thread())
-
-    def _answer(self, session: _LabSession, channel: paramiko.Channel, command: str) -> None:
-        """Run one command (in the pool) and send its output, exit status, EOF and CLOSE."""
-        try:
-            output = self._execute(session.command_host, command)
-            channel.settimeout(SEND_TIMEOUT)
-            if output.stdout:
-                channel.sendall(output.stdout.encode())
-            if output.stderr:
-                channel.sendall_stderr(output.stderr.encode())
-            channel.send_exit_status(output.exit_status)
-            channel.shutdown_write()
-            session.barrier()
-            channel.close()
-        except (paramiko.SSHException, EOFError, OSError) as exc:  # the client went away
-            log.debug("lab SSH: %s: answer to %r not delivered: %s", session.command_host, command, exc)
-        finally:
-            session.release(channel)
-
-    def _execute(self, host: str, command: str) -> CommandOutput:
-        faults = self.faults(host)
-        delay = self._random.uniform(*self.latency_ms) / 1000 + faults.slow_seconds
-        if delay > 0 and self._stopping.wait(delay):
-            return CommandOutput(255, "", "lab is stopping\n")
-        try:
-            output = self.hosts[host](command)
-        except Exception:
-            log.exception("lab SSH: host %s failed to simulate %r", host, command)
-            output = CommandOutput(255, "", f"lab: {host} could not simulate this command\n")
-        if faults.garbage_pattern and re.search(faults.garbage_pattern, command):
-            output = replace(output, stdout=junk_lines(command, max(3, output.stdout.count("\n"))))
-        return output
-

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from calipso_core.lab.model import LabModel
     from calipso_core.lab.switching_vpp import VppSwitch
 
+SWITCHING_CACHE_SIZE = 16
+
 
 @dataclass(frozen=True, slots=True)
 class Device:
@@ -161,15 +163,29 @@ def tap_mac(port_mac: str) -> str:
 
 
 def host_switching(model: LabModel, host_name: str) -> HostSwitching:
-    """The switching view of one host (raises ``LabError`` 404 for an unknown host)."""
+    """The switching view of one host (raises ``LabError`` 404 for an unknown host).
+
+    Views are immutable; the latest ``SWITCHING_CACHE_SIZE`` are kept until the model
+    changes, since a host answering several commands in a row asks for the same view (a
+    VPP host of a large lab has thousands of tunnels to build)."""
     from calipso_core.lab.switching_lxb import lxb_view
     from calipso_core.lab.switching_ovs import ovs_view
     from calipso_core.lab.switching_vpp import vpp_view
 
     with model.lock:
+        cache = model.switching_cache
+        cached = cache.get(host_name)
+        if cached is not None and cached[0] == model.version:
+            cache.move_to_end(host_name)
+            return cached[1]
         host = model.get("hosts", host_name)
         builder = {"OVS": ovs_view, "LXB": lxb_view, "VPP": vpp_view}[model.spec.mechanism_driver]
-        return builder(model, host)
+        view = builder(model, host)
+        cache[host_name] = (model.version, view)
+        cache.move_to_end(host_name)
+        while len(cache) > SWITCHING_CACHE_SIZE:
+            cache.popitem(last=False)
+        return view
 
 
 def running(model: LabModel, port: Port) -> bool:

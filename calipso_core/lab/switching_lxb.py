@@ -13,8 +13,18 @@ from typing import TYPE_CHECKING
 
 from calipso_core.lab.records import Host, Instance, Network, Port
 from calipso_core.lab.switching import (
-    BridgeMember, Device, GuestVif, HostSwitching, LinuxBridge, base_devices, derived_mac, enslave, guests,
-    namespaces, running, tap_mac,
+    BridgeMember,
+    Device,
+    GuestVif,
+    HostSwitching,
+    LinuxBridge,
+    base_devices,
+    derived_mac,
+    enslave,
+    guests,
+    namespaces,
+    running,
+    tap_mac,
 )
 
 if TYPE_CHECKING:

@@ -9,8 +9,21 @@ from typing import TYPE_CHECKING
 
 from calipso_core.lab.records import Host, Instance, Port
 from calipso_core.lab.switching import (
-    BridgeMember, Device, GuestVif, HostSwitching, LinuxBridge, OvsBridge, OvsPort, base_devices, derived_mac,
-    enslave, guests, instance_ports, namespaces, running, tap_mac,
+    BridgeMember,
+    Device,
+    GuestVif,
+    HostSwitching,
+    LinuxBridge,
+    OvsBridge,
+    OvsPort,
+    base_devices,
+    derived_mac,
+    enslave,
+    guests,
+    instance_ports,
+    namespaces,
+    running,
+    tap_mac,
 )
 
 if TYPE_CHECKING:
@@ -94,7 +107,8 @@ def _numbered(name: str, ports: list[OvsPort]) -> OvsBridge:
     return OvsBridge(name, tuple(numbered))
 
 
-def _hybrid_plug(model: LabModel, host: Host, port: Port, instance: Instance | None) -> tuple[LinuxBridge, list[Device]]:
+def _hybrid_plug(model: LabModel, host: Host, port: Port,
+                 instance: Instance | None) -> tuple[LinuxBridge, list[Device]]:
     """``qbr`` with ``qvb`` (and the guest's ``tap`` while it runs), and the veth devices."""
     short = port.short_id
     qbr, qvb, qvo, tap = "qbr" + short, "qvb" + short, "qvo" + short, "tap" + short

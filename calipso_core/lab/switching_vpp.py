@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 
 from calipso_core.lab.records import Host, Instance, Network, Pnic, Port
 from calipso_core.lab.switching import (
-    GuestVif, HostSwitching, base_devices, derived_mac, guests, namespaces, network_peers, pnic_named, running,
+    GuestVif,
+    HostSwitching,
+    base_devices,
+    derived_mac,
+    guests,
+    namespaces,
+    network_peers,
+    pnic_named,
+    running,
 )
 from calipso_core.lab.switching_lxb import NAMESPACE_PEER
 

@@ -13,6 +13,11 @@ from calipso_core.store import Inventory
 from calipso_core.types import Document
 
 
+class _Failed:
+    def __init__(self, error: Exception):
+        self.error = error
+
+
 class ScanContext:
     """One scan's view of an environment.
 
@@ -39,16 +44,27 @@ class ScanContext:
         return found
 
     def cached(self, key: Any, loader: Callable[[], Any]) -> Any:
+        """The value of ``key``, loaded once; a loader's error is remembered and raised
+        again to every later caller (an unreachable host is not retried in one scan)."""
         with self._guard:
             if key in self._values:
-                return self._values[key]
+                return self._unwrap(self._values[key])
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._values:
-                value = loader()
+                try:
+                    value = loader()
+                except Exception as error:  # noqa: BLE001 - kept and re-raised below
+                    value = _Failed(error)
                 with self._guard:
                     self._values[key] = value
-            return self._values[key]
+            return self._unwrap(self._values[key])
+
+    @staticmethod
+    def _unwrap(value: Any) -> Any:
+        if isinstance(value, _Failed):
+            raise value.error
+        return value
 
     def client(self, name: str, factory: Callable[[ScanContext], Any]) -> Any:
         def build():

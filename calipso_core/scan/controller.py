@@ -66,7 +66,7 @@ class Scan:
 
     def run(self) -> ScanSummary:
         summary = ScanSummary(self._create_record(), self.env["name"])
-        ctx = ScanContext(self.env, self.app.inventory)
+        ctx = ScanContext(self.env, self.app.inventory, {"concurrency": self.concurrency})
         try:
             if self.clear:
                 self._clear()

@@ -52,8 +52,13 @@ class _Task:
     fetch_parent: Document  # what the fetcher receives (see object_id_to_use_in_child)
 
 
+#: Fields an object takes from its parent when its fetcher does not set them.
+INHERITED = ("host", "region")
+
+
 def folder_object(ft: FetchType, parent: Document) -> Document:
     return {
+        **{key: parent[key] for key in INHERITED if parent.get(key)},
         "id": f"{parent['id']}-{ft.folder.types_name}",
         "type": ft.type,
         "name": ft.folder.text or ft.folder.types_name,
@@ -146,8 +151,9 @@ class InventoryScan:
         doc.setdefault("parent_type", parent["type"])
         doc["environment"] = self.ctx.name
         doc.setdefault("show_in_tree", True)
-        if "host" not in doc and parent.get("host"):
-            doc["host"] = parent["host"]
+        for key in INHERITED:
+            if key not in doc and parent.get(key):
+                doc[key] = parent[key]
         return doc
 
 

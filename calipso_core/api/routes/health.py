@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from calipso_core import __version__
@@ -21,8 +21,10 @@ SCAN_FIELDS = ("id", "status", "submit_timestamp", "start_timestamp", "end_times
 
 
 def _environments(conn) -> dict[str, Document]:
-    last = (select(scans).where(only_scans()).distinct(scans.c.environment)
-            .order_by(scans.c.environment, scans.c.submit_timestamp.desc(), scans.c.id.desc()))
+    newest_first = func.row_number().over(partition_by=scans.c.environment,
+                                          order_by=(scans.c.submit_timestamp.desc(), scans.c.id.desc()))
+    ranked = select(scans, newest_first.label("n")).where(only_scans()).subquery()
+    last = select(ranked).where(ranked.c.n == 1)
     last_scans = {row.environment: {k: getattr(row, k) for k in SCAN_FIELDS} for row in conn.execute(last)}
     states = {}
     for name, doc in conn.execute(select(environments.c.name, environments.c.doc).order_by(environments.c.name)):

@@ -1,0 +1,40 @@
+"""Running commands on an environment's hosts during a scan: one kept-open SSH connection
+per host, and several commands in one round trip."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from calipso_core.db import calipso_home
+from calipso_core.errors import CommandFailed
+from calipso_core.hostcli.batch import batch, split_batch
+from calipso_core.scan.context import ScanContext
+from calipso_core.sshclient import SshPool
+
+log = logging.getLogger(__name__)
+
+
+def ssh_pool(ctx: ScanContext) -> SshPool:
+    """The scan's SSH pool, from the environment's ``CLI`` section. Host keys are recorded
+    in the section's ``known_hosts`` file (by default ``$CALIPSO_HOME/known_hosts``)."""
+
+    def build(c: ScanContext) -> SshPool:
+        section = dict(c.section("CLI"))
+        section.setdefault("known_hosts", str(calipso_home() / "known_hosts"))
+        return SshPool(section, on_new_host_key=lambda name, fingerprint: log.warning(
+            "recorded the host key of %s on first use (%s)", name, fingerprint))
+
+    return ctx.client("ssh", build)
+
+
+def run_commands(ctx: ScanContext, host: str, commands: Sequence[str], timeout: float = 60.0) -> dict[str, str]:
+    """Run ``commands`` on ``host`` in one SSH exec and return each one's stdout.
+    A command that exits non-zero raises ``CommandFailed`` naming it."""
+    result = ssh_pool(ctx).run(host, batch(commands), timeout)
+    outputs = {}
+    for part in split_batch(result.stdout, commands):
+        if part.exit_status != 0:
+            raise CommandFailed(host, part.command, part.exit_status, result.stderr)
+        outputs[part.command] = part.stdout
+    return outputs

@@ -1,0 +1,100 @@
+"""What a Linux host says about its interfaces, namespaces, bonds and libvirt domains,
+gathered in two SSH round trips and read once per scan.
+
+Round one asks what is there (namespaces, interfaces, sysfs, domains); round two asks
+about each thing found (addresses inside each namespace, ethtool per physical NIC, each
+bond, the XML of every domain).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from calipso_core.hostcli.bonding import Bond, bond_command, parse_bond
+from calipso_core.hostcli.ethtool import EthtoolInfo, ethtool_command, parse_ethtool
+from calipso_core.hostcli.ip_link import (
+    IP_ADDRESS_SHOW,
+    IP_D_LINK_SHOW,
+    Interface,
+    parse_ip_address_show,
+    parse_ip_link_show,
+)
+from calipso_core.hostcli.ip_netns import IP_NETNS_LIST, ip_netns_exec, parse_ip_netns_list
+from calipso_core.hostcli.libvirt_domain import Domain, parse_dumpxml, virsh_dumpxml
+from calipso_core.hostcli.os_release import CAT_OS_RELEASE, OsRelease, parse_os_release
+from calipso_core.hostcli.sys_class_net import LS_SYS_CLASS_NET, parse_ls_sys_class_net
+from calipso_core.hostcli.virsh import VIRSH_LIST, parse_virsh_list
+from calipso_core.hostshell import run_commands
+from calipso_core.scan.context import ScanContext
+
+
+@dataclass
+class HostState:
+    """One host's Linux networking and libvirt state."""
+
+    host: str
+    os_release: OsRelease | None = None
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    physical: list[str] = field(default_factory=list)
+    ethtool: dict[str, EthtoolInfo] = field(default_factory=dict)
+    bonds: dict[str, Bond] = field(default_factory=dict)
+    namespaces: dict[str, tuple[Interface, ...]] = field(default_factory=dict)
+    domains: dict[str, Domain] = field(default_factory=dict)  # by uuid
+
+
+def merge_details(addresses: tuple[Interface, ...], details: tuple[Interface, ...]) -> dict[str, Interface]:
+    """Interfaces by name: the addresses of ``ip address show`` with the ``-d`` details
+    (vxlan, kind) of ``ip -d link show``."""
+    by_name = {i.name: i for i in details}
+    merged = {}
+    for interface in addresses:
+        detail = by_name.get(interface.name)
+        if detail is not None:
+            interface = replace(interface, vxlan=detail.vxlan, details=detail.details)
+        merged[interface.name] = interface
+    return merged
+
+
+def gather(ctx: ScanContext, host: str, with_domains: bool) -> HostState:
+    first = [IP_NETNS_LIST, IP_ADDRESS_SHOW, IP_D_LINK_SHOW, LS_SYS_CLASS_NET, CAT_OS_RELEASE]
+    if with_domains:
+        first.append(VIRSH_LIST)
+    out = run_commands(ctx, host, first)
+    state = HostState(host, os_release=parse_os_release(out[CAT_OS_RELEASE]))
+    state.interfaces = merge_details(parse_ip_address_show(out[IP_ADDRESS_SHOW]),
+                                     parse_ip_link_show(out[IP_D_LINK_SHOW], IP_D_LINK_SHOW))
+    entries = parse_ls_sys_class_net(out[LS_SYS_CLASS_NET])
+    state.physical = sorted(e.name for e in entries if e.is_physical)
+    bonds = sorted(name for name, i in state.interfaces.items() if i.kind == "bond")
+    namespaces = [ns.name for ns in parse_ip_netns_list(out[IP_NETNS_LIST])]
+    domains = parse_virsh_list(out[VIRSH_LIST]) if with_domains else ()
+
+    second = {("ethtool", n): ethtool_command(n) for n in state.physical}
+    second |= {("bond", n): bond_command(n) for n in bonds}
+    second |= {("netns", n): ip_netns_exec(n, IP_ADDRESS_SHOW) for n in namespaces}
+    second |= {("domain", d.name): virsh_dumpxml(d.id if d.id is not None else d.name) for d in domains}
+    if not second:
+        return state
+    out = run_commands(ctx, host, list(second.values()))
+    for (kind, name), command in second.items():
+        text = out[command]
+        if kind == "ethtool":
+            state.ethtool[name] = parse_ethtool(text, command)
+        elif kind == "bond":
+            state.bonds[name] = parse_bond(text, name, command)
+        elif kind == "netns":
+            state.namespaces[name] = parse_ip_address_show(text, command)
+        else:
+            domain = parse_dumpxml(text, command)
+            state.domains[domain.uuid] = domain
+    return state
+
+
+def host_state(ctx: ScanContext, host: str) -> HostState:
+    """The host's state, gathered once per scan (a failure is remembered, not retried).
+    Domains are read on hosts that run nova-compute."""
+    return ctx.cached(("hoststate", host), lambda: gather(ctx, host, is_compute(ctx, host)))
+
+
+def is_compute(ctx: ScanContext, host: str) -> bool:
+    return "Compute" in ctx.cached(("host_type", host), lambda: [])

@@ -1,0 +1,1 @@
+"""The OpenStack plugin's fetchers: from the APIs and from the hosts."""
