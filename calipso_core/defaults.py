@@ -22,6 +22,8 @@ CLI_SCHEMA = {
         "pwd": {"type": "string"},
         "key": {"type": "string", "description": "path of a private key file"},
         "known_hosts": {"type": "string", "description": "file where host keys are recorded"},
+        "jump": {"type": "boolean", "description": "reach the hosts through the jump host (default: when "
+                                                  "there is a hosts map)"},
         "hosts": {
             "description": "per-host address and port, reached through the jump host",
             "type": "object",

@@ -3,7 +3,6 @@ per host, and several commands in one round trip."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from calipso_core.db import calipso_home
@@ -11,8 +10,6 @@ from calipso_core.errors import CommandFailed
 from calipso_core.hostcli.batch import batch, split_batch
 from calipso_core.scan.context import ScanContext
 from calipso_core.sshclient import SshPool
-
-log = logging.getLogger(__name__)
 
 
 def ssh_pool(ctx: ScanContext) -> SshPool:
@@ -22,8 +19,7 @@ def ssh_pool(ctx: ScanContext) -> SshPool:
     def build(c: ScanContext) -> SshPool:
         section = dict(c.section("CLI"))
         section.setdefault("known_hosts", str(calipso_home() / "known_hosts"))
-        return SshPool(section, on_new_host_key=lambda name, fingerprint: log.warning(
-            "recorded the host key of %s on first use (%s)", name, fingerprint))
+        return SshPool(section)  # it logs every host key it records on first use
 
     return ctx.client("ssh", build)
 

@@ -32,11 +32,11 @@ COLLECTIONS: dict[str, tuple[str, str, str]] = {
     "availability_zones": ("compute", "/os-availability-zone/detail", "availabilityZoneInfo"),
     "aggregates": ("compute", "/os-aggregates", "aggregates"),
     "services": ("compute", "/os-services", "services"),
-    "networks": ("network", "/v2.0/networks", "networks"),
-    "subnets": ("network", "/v2.0/subnets", "subnets"),
-    "ports": ("network", "/v2.0/ports", "ports"),
-    "routers": ("network", "/v2.0/routers", "routers"),
-    "agents": ("network", "/v2.0/agents", "agents"),
+    "networks": ("network", "/networks", "networks"),
+    "subnets": ("network", "/subnets", "subnets"),
+    "ports": ("network", "/ports", "ports"),
+    "routers": ("network", "/routers", "routers"),
+    "agents": ("network", "/agents", "agents"),
 }
 
 

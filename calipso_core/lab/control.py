@@ -67,7 +67,8 @@ class LabClient:
             response = httpx.request(method, f"{self.url}{path}", headers={"X-Lab-Token": self.token},
                                      timeout=self.timeout, **kwargs)
         except httpx.HTTPError as error:
-            raise CalipsoError(f"the lab at {self.url} does not answer ({error}); is 'calipso lab serve' running?") from None
+            raise CalipsoError(f"the lab at {self.url} does not answer ({error}); "
+                               "is 'calipso lab serve' running?") from None
         if response.status_code != 200:
             raise CalipsoError(f"the lab at {self.url} answered {response.status_code}: {response.text[:300]}")
         return response.json()

@@ -27,11 +27,12 @@ class SwitchState:
     datapaths: tuple[Datapath, ...] = ()
 
 
-def switch_state(ctx: ScanContext, host: str) -> SwitchState:
-    """``brctl show`` and, with Open vSwitch, ``ovs-vsctl show`` and ``ovs-dpctl show``."""
+def switch_state(ctx: ScanContext, region: str, host: str) -> SwitchState:
+    """``brctl show`` and, on hosts with an Open vSwitch agent, ``ovs-vsctl show`` and
+    ``ovs-dpctl show``."""
 
     def gather() -> SwitchState:
-        ovs = "OVS" in ctx.environment.get("mechanism_drivers", [])
+        ovs = ovs_agent(ctx, region, host) is not None
         commands = [BRCTL_SHOW, OVS_VSCTL_SHOW, OVS_DPCTL_SHOW] if ovs else [BRCTL_SHOW]
         out = run_commands(ctx, host, commands)
         if not ovs:
@@ -163,7 +164,7 @@ def fetch_vconnectors(ctx: ScanContext, folder: Document) -> list[Document]:
         "interfaces": {i: {"name": i, "mac_address": getattr(interfaces.get(i), "mac", None)}
                        for i in bridge.interfaces},
         "interfaces_names": sorted(bridge.interfaces),
-    } for bridge in switch_state(ctx, host).bridges]
+    } for bridge in switch_state(ctx, folder["region"], host).bridges]
 
 
 def ovs_agent(ctx: ScanContext, region: str, host: str) -> dict | None:
@@ -174,8 +175,10 @@ def ovs_agent(ctx: ScanContext, region: str, host: str) -> dict | None:
 def fetch_ovs_vedges(ctx: ScanContext, folder: Document) -> list[Document]:
     host = folder["host"]
     agent = ovs_agent(ctx, folder["region"], host)
-    state = switch_state(ctx, host)
-    if agent is None or state.ovs is None:
+    if agent is None:
+        return []
+    state = switch_state(ctx, folder["region"], host)
+    if state.ovs is None:
         return []
     numbers = {port.name: port.number for dp in state.datapaths for port in dp.ports}
     ports, tunnel_ports = {}, {}
