@@ -29,8 +29,6 @@ OPENSTACK_SCHEMA = {
     },
 }
 
-NETWORK_LINKS_TAIL = ("vedge-vconnector", "vedge-vnic", "vconnector-vnic", "vnic-instance", "vnic-vservice")
-
 
 @hookimpl
 def calipso_fetchers():
@@ -63,16 +61,19 @@ def calipso_clique_types():
         CliqueType(
             name="instance", focal_point_type="instance", constraints=("network",),
             link_types=("instance-vnic", "vnic-vconnector", "vconnector-vedge", "vnic-vedge", "vedge-otep",
-                        "otep-vconnector", "vconnector-host_pnic", "vedge-host_pnic", "host_pnic-network"),
+                        "otep-vconnector", "otep-host_pnic", "vconnector-host_pnic", "vedge-host_pnic",
+                        "host_pnic-network"),
         ),
         CliqueType(
             name="vservice", focal_point_type="vservice", constraints=("network",),
             link_types=("vservice-vnic", "vnic-vedge", "vnic-vconnector", "vconnector-vedge", "vedge-otep",
-                        "otep-vconnector", "vconnector-host_pnic", "vedge-host_pnic", "host_pnic-network"),
+                        "otep-vconnector", "otep-host_pnic", "vconnector-host_pnic", "vedge-host_pnic",
+                        "host_pnic-network"),
         ),
         CliqueType(
             name="network", focal_point_type="network", constraints=("network",),
-            link_types=("network-host_pnic", "host_pnic-vconnector", "host_pnic-vedge", "vconnector-otep",
-                        "otep-vedge", *NETWORK_LINKS_TAIL),
+            link_types=("network-host_pnic", "host_pnic-otep", "host_pnic-vconnector", "host_pnic-vedge",
+                        "vconnector-otep", "otep-vedge", "vedge-vconnector", "vedge-vnic", "vconnector-vnic",
+                        "vnic-instance", "vnic-vservice"),
         ),
     ]

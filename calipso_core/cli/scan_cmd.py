@@ -21,6 +21,13 @@ def register(commands) -> None:
 
 
 def run(app, args) -> int:
+    summary = scan_with_progress(app, args.env, only=args.only, object_id=args.object_id, clear=args.clear,
+                                 concurrency=args.concurrency)
+    return 0 if summary.status == "completed" else 2
+
+
+def scan_with_progress(app, env: str, **options) -> ScanSummary:
+    """Scan with a progress bar per phase on stderr, then print the summary."""
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as bar:
@@ -29,10 +36,9 @@ def run(app, args) -> int:
         def progress(phase: str, done: int, total: int) -> None:
             bar.update(tasks[phase], completed=done, total=total, visible=True)
 
-        summary = Scan(app, args.env, only=args.only, object_id=args.object_id, clear=args.clear,
-                       concurrency=args.concurrency, progress=progress).run()
+        summary = Scan(app, env, progress=progress, **options).run()
     print_summary(Console(), summary)
-    return 0 if summary.status == "completed" else 2
+    return summary
 
 
 def print_summary(console: Console, summary: ScanSummary) -> None:
