@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from calipso_core.lab.churn import random_change
 from calipso_core.lab.control import control_app
 from calipso_core.lab.generate import generate_lab
 from calipso_core.lab.http import ThreadedServer
+from calipso_core.lab.linux_host import host_shell
 from calipso_core.lab.model import LabModel, LabSpec
 from calipso_core.lab.records import Change
 from calipso_core.lab.ssh import LabSshServer
@@ -65,6 +67,7 @@ class Lab:
         self.amqp_url = options.amqp_url
         self._handles: list[Any] = []
         self._shells: dict[str, Any] = {}
+        self._shells_lock = threading.Lock()
         self.ssh: LabSshServer | None = None
 
     # -- what plugins' services call while starting ------------------------------------
@@ -136,14 +139,11 @@ class Lab:
 
     def _answer(self, host: str):
         def answer(command_line: str):
-            shell = self._shells.get(host)
-            if shell is None:
-                from calipso_core.lab.linux_host import host_shell
-
-                extra: dict = {}
-                for commands in self.host_commands:
-                    extra.update(commands(self.model, host))
-                shell = self._shells[host] = host_shell(self.model, host, extra)
+            with self._shells_lock:
+                shell = self._shells.get(host)
+                if shell is None:
+                    extra = [commands(self.model, host) for commands in self.host_commands]
+                    shell = self._shells[host] = host_shell(self.model, host, extra)
             return shell(command_line)
 
         return answer

@@ -58,7 +58,12 @@ def connect(lab: LabSshServer, port: int, name: str = "127.0.0.1", sock=None, **
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     auth = auth or {"password": PASSWORD}
-    client.connect(name, port, username=USER, sock=sock, timeout=10, look_for_keys=False, allow_agent=False, **auth)
+    try:
+        client.connect(name, port, username=USER, sock=sock, timeout=10, look_for_keys=False, allow_agent=False,
+                       **auth)
+    except Exception:
+        client.close()
+        raise
     return client
 
 
@@ -142,9 +147,11 @@ def test_host_keys_are_ed25519_distinct_and_kept_in_key_dir(tmp_path):
 
 def test_one_connection_serves_many_threads(lab):
     client = connect(lab, lab.ports.hosts["host-00"])
+    connected = threading.active_count()
     try:
         with ThreadPoolExecutor(8) as workers:
             results = list(workers.map(lambda i: execute(client, f"fail {i % 5}"), range(400)))
+            assert threading.active_count() <= connected + 8 + 32  # callers + the lab's command pool
         assert results == [(i % 5, "partial\n", f"host-00: failing with {i % 5}\n") for i in range(400)]
     finally:
         client.close()
