@@ -183,10 +183,35 @@ class KnownHosts(paramiko.MissingHostKeyPolicy):
 
 
 class _PoolTransport(paramiko.Transport):
-    """Polls for shutdown once a second instead of ten times, which matters with
-    hundreds of idle kept-open connections."""
+    """A client Transport that wakes rarely: with hundreds of kept-open connections,
+    every periodic wake-up competes for the GIL (paramiko polls ten times a second)."""
 
-    _active_check_timeout = 1.0
+    _active_check_timeout = 5.0  # connections are ended by shutting their socket down
+
+
+class ChannelSocket:
+    """A ``direct-tcpip`` channel used as the socket of an SSH Transport (client or
+    server); ``close()`` ignores a carrying connection already gone, which paramiko would
+    otherwise report as an uncaught ``EOFError`` from the transport thread."""
+
+    def __init__(self, channel: paramiko.Channel):
+        self.channel = channel
+
+    def __getattr__(self, name: str):
+        return getattr(self.channel, name)
+
+    def close(self) -> None:
+        with contextlib.suppress(EOFError, OSError):
+            self.channel.close()
+
+
+def _close_client(client: paramiko.SSHClient) -> None:
+    """Close now: shutting the TCP socket down also wakes the transport thread's read."""
+    transport = client.get_transport()
+    if transport is not None and isinstance(transport.sock, socket.socket):
+        with contextlib.suppress(OSError):
+            transport.sock.shutdown(socket.SHUT_RDWR)
+    client.close()
 
 
 @dataclass
@@ -197,16 +222,12 @@ class _Connection:
 
     @property
     def alive(self) -> bool:
+        """Still usable: a jumped one dies with its channel, before its transport notices."""
         transport = self.client.get_transport()
-        return transport is not None and transport.is_active()
+        return transport is not None and transport.is_active() and not getattr(transport.sock, "closed", False)
 
     def close(self) -> None:
-        """Close now: shutting the TCP socket down also wakes the transport thread's read."""
-        transport = self.client.get_transport()
-        if transport is not None and isinstance(transport.sock, socket.socket):
-            with contextlib.suppress(OSError):
-                transport.sock.shutdown(socket.SHUT_RDWR)
-        self.client.close()
+        _close_client(self.client)
 
 
 class SshPool:
@@ -323,8 +344,8 @@ class SshPool:
             except HostUnreachable as exc:
                 raise HostUnreachable(route.host, f"jump host: {exc.reason}") from exc
             try:
-                return jump.client.get_transport().open_channel(
-                    "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0), timeout=self.connect_timeout)
+                return ChannelSocket(jump.client.get_transport().open_channel(
+                    "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0), timeout=self.connect_timeout))
             except paramiko.ChannelException as exc:
                 raise HostUnreachable(route.host, f"jump host cannot reach {target}: {exc.text}") from exc
             except (paramiko.SSHException, EOFError, OSError) as exc:
@@ -351,15 +372,15 @@ class SshPool:
                 transport_factory=_PoolTransport,
             )
         except paramiko.BadHostKeyException as exc:
-            client.close()
+            _close_client(client)
             raise HostKeyMismatch(route.host, exc.expected_key.fingerprint, exc.key.fingerprint) from None
         except paramiko.AuthenticationException as exc:
-            client.close()
+            _close_client(client)
             if "timeout" in str(exc).lower():  # paramiko reports a slow server as an auth failure
                 raise HostUnreachable(route.host, f"no answer to login within {self.connect_timeout:g} s") from None
             raise SshAuthenticationFailed(route.host, route.user, "key" if self._pkey else "password") from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            client.close()
+            _close_client(client)
             sock.close()
             raise HostUnreachable(route.host, f"SSH handshake with {route.address}:{route.port} failed: {exc}") from exc
         return _Connection(route, client, threading.BoundedSemaphore(self.channels_per_host))

@@ -15,6 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -67,8 +68,10 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-# Checked against when the user does not exist, so that both failures take as long.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the user does not exist, so that both failures take as long."""
+    return hash_password(secrets.token_urlsafe(12))
 
 
 def token_hash(token: str) -> str:
@@ -157,7 +160,7 @@ class Users:
         """The user whose name and password these are, else ``AuthenticationFailed``."""
         with self.engine.connect() as conn:
             row = conn.execute(select(users.c.password_hash, users.c.role).where(users.c.name == name)).first()
-        stored = row.password_hash if row else _DUMMY_HASH
+        stored = row.password_hash if row else _dummy_hash()
         if not verify_password(password, stored) or row is None:
             raise AuthenticationFailed("invalid user name or password")
         return User(name, row.role)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from calipso_core import hookimpl
 from calipso_core.types import CliqueType, ConfigSection
+from calipso_plugins_aci import fetchers, links, scanners
+from calipso_plugins_aci.lab.services import LAB_SERVICES
+from calipso_plugins_aci.report import aci_ports_report
 
 ACI_SCHEMA = {
     "type": "object",
@@ -21,6 +24,9 @@ ACI_SCHEMA = {
     },
 }
 
+#: Reports this plugin offers to ``calipso report NAME ENV``: name -> ``report(app, env) -> rows``.
+CALIPSO_REPORTS = {"aci-ports": aci_ports_report}
+
 
 @hookimpl
 def calipso_config_sections():
@@ -28,12 +34,32 @@ def calipso_config_sections():
 
 
 @hookimpl
+def calipso_fetchers():
+    return fetchers.FETCHERS
+
+
+@hookimpl
+def calipso_scanners():
+    return scanners.SCANNERS
+
+
+@hookimpl
+def calipso_link_finders():
+    return links.LINK_FINDERS
+
+
+@hookimpl
+def calipso_lab_services():
+    return LAB_SERVICES
+
+
+@hookimpl
 def calipso_clique_types():
     return [
         CliqueType(
             name="switch", focal_point_type="switch",
-            link_types=("switch-switch_pnic", "switch_pnic-switch_pnic", "switch_pnic-host_pnic",
-                        "host_pnic-vconnector", "host_pnic-vedge", "vconnector-vedge", "vedge-vnic",
-                        "vconnector-vnic", "vnic-instance", "vnic-vservice"),
+            link_types=("switch-switch_pnic", "switch_pnic-switch_pnic", "switch_pnic-host_pnic", "host_pnic-otep",
+                        "host_pnic-vconnector", "host_pnic-vedge", "otep-vedge", "otep-vconnector",
+                        "vedge-vconnector", "vedge-vnic", "vconnector-vnic", "vnic-instance", "vnic-vservice"),
         ),
     ]

@@ -85,13 +85,18 @@ def find_vservice_vnic(ctx: ScanContext) -> list[Document]:
 
 
 def find_vnic_vconnector(ctx: ScanContext) -> list[Document]:
-    vnics = on_host(ctx.objects("vnic"))
+    return ctx.cached(("openstack", "vnic-vconnector"), lambda: _vnic_vconnector(ctx))
+
+
+def _vnic_vconnector(ctx: ScanContext) -> list[Document]:
+    keyed = {host: {port_key(v["name"]): v for v in vnics if port_key(v["name"])}
+             for host, vnics in on_host(ctx.objects("vnic")).items()}
     networks = vnic_networks(ctx)
     links = []
     for vconnector in ctx.objects("vconnector"):
-        by_key = {port_key(v["name"]): v for v in vnics.get(vconnector.get("host"), []) if port_key(v["name"])}
+        by_key = keyed.get(vconnector.get("host"), {})
         for interface in vconnector.get("interfaces_names", []):
-            vnic = by_key.get(port_key(interface)) if port_key(interface) else None
+            vnic = by_key.get(port_key(interface))
             if vnic is not None and (vnic["name"] == interface or vnic.get("vnic_type") == "vservice_vnic"):
                 links.append(link("vnic-vconnector", vnic, vconnector, vnic.get("mac_address") or vnic["name"],
                                   networks.get(vnic["id"]), interface=interface))
@@ -127,6 +132,7 @@ def find_vedge_links(ctx: ScanContext) -> list[Document]:
         host = vedge.get("host")
         host_vnics = {v["name"]: v for v in vnics.get(host, [])}
         host_pnics = {p["name"]: p for p in pnics.get(host, [])}
+        bridges = {i: c for c in vconnectors.get(host, []) for i in c.get("interfaces_names", [])}
         for name, port in sorted(vedge.get("ports", {}).items()):
             tag = port.get("tag")
             if name in host_vnics:
@@ -138,13 +144,10 @@ def find_vedge_links(ctx: ScanContext) -> list[Document]:
                 state = "down" if pnic.get("Link detected") is False else "up"
                 links.append(link("vedge-host_pnic", vedge, pnic, f"Port-{port.get('id')}", state=state,
                                   vedge_port=port.get("id")))
-            elif name.startswith("qvo"):
-                bridge_end = "qvb" + name[3:]
-                for vconnector in vconnectors.get(host, []):
-                    if bridge_end in vconnector.get("interfaces_names", []):
-                        links.append(link("vconnector-vedge", vconnector, vedge, f"port-{port.get('id')}",
-                                          connector_networks.get(vconnector["id"]), vedge_port=port.get("id"),
-                                          tag=tag))
+            elif name.startswith("qvo") and "qvb" + name[3:] in bridges:
+                vconnector = bridges["qvb" + name[3:]]
+                links.append(link("vconnector-vedge", vconnector, vedge, f"port-{port.get('id')}",
+                                  connector_networks.get(vconnector["id"]), vedge_port=port.get("id"), tag=tag))
     return links
 
 

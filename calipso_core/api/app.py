@@ -58,7 +58,7 @@ def resource_operations() -> list[Operation]:
     return [operation for module in ROUTE_MODULES for operation in module.OPERATIONS]
 
 
-def _openapi_operation(document_holder: dict) -> Operation:
+def openapi_operation(document_holder: dict) -> Operation:
     def get_openapi(call: Call) -> dict:
         return document_holder["document"]
 
@@ -71,7 +71,7 @@ def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFET
     """The API over ``calipso`` (whose owner closes it); tokens last ``token_lifetime``."""
     api = ApiState(calipso, Users(calipso.engine, token_lifetime))
     holder: dict = {}
-    operations = [*resource_operations(), _openapi_operation(holder)]
+    operations = [*resource_operations(), openapi_operation(holder)]
     holder["document"] = build_document(operations, __version__)
     routes = [Route(op.path, make_endpoint(op, api), methods=[op.method]) for op in operations]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http
 import logging
 
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -82,6 +83,13 @@ async def handle_http_exception(request: Request, error: Exception) -> CalipsoJS
     return error_response(error.status_code, message, dict(error.headers or {}))
 
 
+async def handle_database_unavailable(request: Request, error: Exception) -> CalipsoJSONResponse:
+    """The database cannot be reached (or refused the work): 503, so clients retry."""
+    log.warning("database unavailable answering %s %s: %s", request.method, request.url.path,
+                type(getattr(error, "orig", error)).__name__)
+    return error_response(503, "the database is unavailable; try again later")
+
+
 async def handle_unexpected(request: Request, error: Exception) -> CalipsoJSONResponse:
     """Anything else is a bug: the client gets a 500 without internals."""
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
@@ -90,6 +98,7 @@ async def handle_unexpected(request: Request, error: Exception) -> CalipsoJSONRe
 
 EXCEPTION_HANDLERS = {
     CalipsoError: handle_calipso_error,
+    OperationalError: handle_database_unavailable,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

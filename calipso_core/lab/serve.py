@@ -68,6 +68,7 @@ class Lab:
         self._handles: list[Any] = []
         self._shells: dict[str, Any] = {}
         self._shells_lock = threading.Lock()
+        self._random = random.Random(options.seed)
         self.ssh: LabSshServer | None = None
 
     # -- what plugins' services call while starting ------------------------------------
@@ -111,9 +112,9 @@ class Lab:
             for service in self.plugins.records("calipso_lab_services").values():
                 log.info("starting lab service %s", service.name)
                 self._handles.append(service.start(self))
+            # The latency is per command a host runs (several may come in one SSH exec).
             self.ssh = LabSshServer({name: self._answer(name) for name in self.model.hosts}, user="calipso",
-                                    password=self.secret, key_dir=self.workdir / "hostkeys",
-                                    latency_ms=self.options.latency_ms)
+                                    password=self.secret, key_dir=self.workdir / "hostkeys")
             self.ssh.start()
             self._handles.append(self.ssh)
             self.control = ThreadedServer(control_app(self), "lab-control").start()
@@ -144,6 +145,9 @@ class Lab:
                 if shell is None:
                     extra = [commands(self.model, host) for commands in self.host_commands]
                     shell = self._shells[host] = host_shell(self.model, host, extra)
+                    low, high = self.options.latency_ms
+                    if high > 0:
+                        shell.command_delay = lambda: self._random.uniform(low, high) / 1000
             return shell(command_line)
 
         return answer

@@ -22,6 +22,7 @@ a real shell.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -72,8 +73,10 @@ class _Pattern:
 class Shell:
     """A lab host's shell: ``shell(command_line)`` → CommandOutput(exit_status, stdout, stderr)."""
 
-    def __init__(self, commands: Mapping[str, Handler]):
+    def __init__(self, commands: Mapping[str, Handler], command_delay: Callable[[], float] | None = None):
+        """``command_delay()`` gives the seconds each program (not a builtin) takes to run."""
         self._patterns = [_Pattern(tuple(p.split()), h) for p, h in commands.items()]
+        self.command_delay = command_delay
 
     def __call__(self, command_line: str) -> CommandOutput:
         return self.run(command_line)
@@ -122,6 +125,8 @@ class Shell:
         if not matches:
             return CommandOutput(127, "", f"bash: {argv[0]}: command not found\n")
         pattern, params = max(matches, key=lambda m: m[0].literal_count)
+        if self.command_delay is not None:
+            time.sleep(self.command_delay())
         result = pattern.handler(**params)
         return CommandOutput(0, result) if isinstance(result, str) else result
 

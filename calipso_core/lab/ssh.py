@@ -36,6 +36,8 @@ import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from calipso_core.sshclient import ChannelSocket
+
 log = logging.getLogger(__name__)
 
 JUMP = "@jump"  # the jump host's name in key files and logs; never a lab host name
@@ -113,21 +115,6 @@ def junk_lines(command: str, count: int) -> str:
     rnd = random.Random(command)
     alphabet = "abcdefxyz0123456789 :;#@!%&*()[]{}<>|~^"
     return "".join("".join(rnd.choice(alphabet) for _ in range(rnd.randint(8, 72))) + "\n" for _ in range(count))
-
-
-class _RoutedChannel:
-    """A ``direct-tcpip`` channel as the socket of an inner server Transport; ``close()``
-    ignores a jump connection already gone (else the transport thread prints a traceback)."""
-
-    def __init__(self, channel: paramiko.Channel):
-        self._channel = channel
-
-    def __getattr__(self, name: str):
-        return getattr(self._channel, name)
-
-    def close(self) -> None:
-        with contextlib.suppress(EOFError, OSError):
-            self._channel.close()
 
 
 class _LabSession(paramiko.ServerInterface):
@@ -407,7 +394,7 @@ class LabSshServer:
             while (channel := transport.next_channel()) is not None and not self._stopping.is_set():
                 target = session.forwards.pop(channel.get_id(), None)
                 if target:
-                    self._spawn(_RoutedChannel(channel), target)
+                    self._spawn(ChannelSocket(channel), target)
                 else:
                     session.hold(channel)
         except (paramiko.SSHException, EOFError, OSError) as exc:

@@ -6,6 +6,7 @@ fetcher named exists, every children scanner exists, and no scanner reaches itse
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
@@ -15,6 +16,7 @@ from calipso_core.errors import ConfigError
 from calipso_core.types import Fetcher, FetchType
 
 ROOT = "environment"
+log = logging.getLogger(__name__)
 
 
 class ScannerTree:
@@ -38,13 +40,16 @@ class ScannerTree:
 
 
 def merge(records) -> dict[str, tuple[FetchType, ...]]:
-    """Scanners by name; ``extends`` records append to the scanner they name."""
+    """Scanners by name; ``extends`` records append to the scanner they name. One that
+    extends a scanner no installed plugin has is left out (with a warning): a plugin may
+    add to another plugin's tree without depending on it."""
     owned = {r.name: list(r.fetch_types) for r in records if not r.extends}
     for record in records:
-        if record.extends:
-            if record.extends not in owned:
-                raise ConfigError(f"scanner {record.name!r} extends unknown scanner {record.extends!r}")
+        if record.extends in owned:
             owned[record.extends].extend(record.fetch_types)
+        elif record.extends:
+            log.warning("scanner %s is left out: the scanner %s it extends is not installed",
+                        record.name, record.extends)
     return {name: tuple(entries) for name, entries in owned.items()}
 
 

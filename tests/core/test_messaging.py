@@ -135,6 +135,33 @@ def test_a_message_the_handler_rejects_is_acked_and_reported(rabbitmq, settings,
     assert rabbitmq.queues()[pool_name(env)]["messages_ready"] == 0
 
 
+def test_a_rejection_that_cannot_be_recorded_is_retried(rabbitmq, settings, nova):
+    recorded, attempts = [], []
+
+    def record(note, exc):
+        attempts.append(note.message_id)
+        if len(attempts) == 1:
+            raise ConnectionError("the messages table is unreachable")
+        recorded.append(note.message_id)
+
+    inbox, env = Inbox(error=ValueError("malformed")), env_name()
+    with NotificationListener(settings, env, inbox, on_rejected=record, backoff=Backoff(first=0.05)):
+        nova.send("compute.node-1", "compute.instance.update", "INFO", {})
+        assert wait_until(lambda: recorded)
+    assert len(inbox.received) == 2 and len(set(attempts)) == 1 and recorded == attempts[:1]
+    assert rabbitmq.queues()[pool_name(env)]["messages_ready"] == 0
+
+
+def test_backoff_doubles_per_message_up_to_a_ceiling():
+    backoff = Backoff(first=0.5, longest=3.0, remember=2)
+    assert [backoff.next_delay("a") for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert backoff.next_delay("b") == 0.5
+    backoff.forget("a")
+    assert backoff.next_delay("a") == 0.5
+    backoff.next_delay("c")  # only the two most recent ids are remembered
+    assert backoff.next_delay("b") == 0.5
+
+
 def test_two_pools_each_get_a_copy(settings, neutron):
     first, second = Inbox(), Inbox()
     with NotificationListener(settings, env_name(), first), NotificationListener(settings, env_name(), second):
@@ -214,17 +241,3 @@ def test_throughput_of_one_listener(settings, nova):
     assert len(received) == count and len({n.message_id for n in received}) == count
     print(f"published {count / (sent - began):.0f}/s, received end to end {count / (drained - began):.0f}/s")
 
-
-# TEMPORARY: moves to calipso_core.testing
-@pytest.fixture(scope="session")
-def rabbitmq():
-    import shutil
-    import tempfile
-
-    from calipso_core.broker import RabbitBroker
-    data = tempfile.mkdtemp(prefix="calipso-rabbitmq-")
-    try:
-        with RabbitBroker(data) as broker:
-            yield broker
-    finally:
-        shutil.rmtree(data, ignore_errors=True)

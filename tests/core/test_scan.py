@@ -176,3 +176,17 @@ def test_the_scanner_tree_is_checked_at_load():
         "bad.b[1] (x): unknown children scanner 'bad.missing'",
         "cycle: bad.a -> bad.b -> bad.a",
     ]
+
+
+class ExtendsMissing:
+    @hookimpl
+    def calipso_scanners(self):
+        return [Scanner("extra.children", (FetchType("thing", folder=Folder("things")),), extends="nobody.scanner")]
+
+
+def test_an_extension_of_a_scanner_not_installed_is_left_out():
+    plugins = get_plugin_manager(load_entry_points=False)
+    plugins.register_plugin(ExtendsMissing(), PluginInfo("extra", "calipso-test-extra", "0", "tests"))
+    tree = ScannerTree.from_plugins(plugins)
+    assert "nobody.scanner" not in tree.scanners
+    assert all(ft.type != "thing" for entries in tree.scanners.values() for ft in entries)

@@ -86,12 +86,11 @@ def test_route_through_jump_or_straight():
 
 def test_many_hosts_at_once_through_one_pool(tmp_path):
     baseline = threading.active_count()
-    with make_lab(tmp_path / "keys", count=60) as lab:
-        with SshPool(pool_config(lab, tmp_path / "known_hosts")) as pool:
-            names = sorted(lab.hosts) * 3
-            with ThreadPoolExecutor(16) as workers:
-                results = list(workers.map(lambda name: pool.run(name, "hostname"), names))
-            assert [r.stdout for r in results] == [f"{name}\n" for name in names]
+    with make_lab(tmp_path / "keys", count=60) as lab, SshPool(pool_config(lab, tmp_path / "known_hosts")) as pool:
+        names = sorted(lab.hosts) * 3
+        with ThreadPoolExecutor(16) as workers:
+            results = list(workers.map(lambda name: pool.run(name, "hostname"), names))
+        assert [r.stdout for r in results] == [f"{name}\n" for name in names]
     deadline = time.monotonic() + 15
     while threading.active_count() > baseline and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -101,9 +100,9 @@ def test_many_hosts_at_once_through_one_pool(tmp_path):
 def test_new_host_keys_are_recorded_and_trusted_next_time(lab, tmp_path):
     known_hosts = tmp_path / "ssh" / "known_hosts"
     reported: list[tuple[str, str]] = []
-    with SshPool(pool_config(lab, known_hosts), on_new_host_key=lambda *seen: reported.append(seen)) as pool:
-        with ThreadPoolExecutor(4) as workers:
-            list(workers.map(lambda name: pool.run(name, "hostname"), lab.hosts))
+    pool = SshPool(pool_config(lab, known_hosts), on_new_host_key=lambda *seen: reported.append(seen))
+    with pool, ThreadPoolExecutor(4) as workers:
+        list(workers.map(lambda name: pool.run(name, "hostname"), lab.hosts))
     jump_name = f"[127.0.0.1]:{lab.ports.jump}"
     expected = {jump_name: lab.host_key(None), **{name: lab.host_key(name) for name in lab.hosts}}
     assert sorted(reported) == sorted((name, key.fingerprint) for name, key in expected.items())
@@ -187,10 +186,9 @@ def test_large_stdout_and_stderr_arrive_whole(lab, tmp_path):
 
 
 def test_latency_is_felt_by_the_client(tmp_path):
-    with make_lab(tmp_path / "keys", latency_ms=(60, 80)) as lab:
-        with SshPool(pool_config(lab, tmp_path / "known_hosts")) as pool:
-            pool.run("node-000", "hostname")
-            assert min(pool.run("node-000", "hostname").duration for _ in range(3)) >= 0.06
+    with make_lab(tmp_path / "keys", latency_ms=(60, 80)) as lab, SshPool(pool_config(lab, tmp_path / "kh")) as pool:
+        pool.run("node-000", "hostname")
+        assert min(pool.run("node-000", "hostname").duration for _ in range(3)) >= 0.06
 
 
 def test_channels_per_host_are_capped(lab, tmp_path):
@@ -238,3 +236,49 @@ def test_concurrent_writers_keep_every_known_host(tmp_path):
         list(workers.map(trust, range(40)))
     recorded = paramiko.HostKeys(str(path))
     assert all(recorded.lookup(f"host-{i}")[keys[i].get_name()] == keys[i] for i in range(40))
+
+
+def test_commands_on_the_jump_host_itself(tmp_path):
+    with make_lab(tmp_path / "keys", jump_host="node-000") as lab, SshPool(pool_config(lab, tmp_path / "kh")) as pool:
+        assert pool.run("127.0.0.1", "hostname").stdout == "node-000\n"
+        assert pool.run("node-001", "hostname").stdout == "node-001\n"
+
+
+def test_an_unusable_key_file_is_a_configuration_error(lab, tmp_path):
+    config = {**pool_config(lab, tmp_path / "known_hosts"), "key": str(tmp_path / "missing_id")}
+    with pytest.raises(ConfigError, match="missing_id"):
+        SshPool(config)
+
+
+def test_hashed_known_hosts_entries_are_honoured(lab, tmp_path):
+    known_hosts = tmp_path / "known_hosts"
+    name = f"[127.0.0.1]:{lab.ports.hosts['node-001']}"
+    key = lab.host_key("node-001")
+    known_hosts.write_text(f"# kept by hand\n{paramiko.HostKeys.hash_host(name)} {key.get_name()} {key.get_base64()}\n")
+    reported: list = []
+    pool = SshPool(pool_config(lab, known_hosts, direct=True), on_new_host_key=lambda *seen: reported.append(seen))
+    with pool:
+        assert pool.run("node-001", "hostname").exit_status == 0
+    assert reported == []
+    assert known_hosts.read_text().startswith("# kept by hand\n|1|")
+
+
+def test_a_connection_cut_during_a_command_is_reported(tmp_path):
+    started, release = threading.Event(), threading.Event()
+
+    def blocking(command: str) -> CommandOutput:
+        started.set()
+        release.wait(10)
+        return CommandOutput(0, "too late\n")
+
+    lab = LabSshServer({"node-000": blocking}, USER, PASSWORD, key_dir=tmp_path / "keys")
+    with lab, SshPool(pool_config(lab, tmp_path / "kh"), connect_attempts=1) as pool, ThreadPoolExecutor(1) as runner:
+        try:
+            running = runner.submit(pool.run, "node-000", "sleep 100", 10)
+            assert started.wait(10)
+            lab.set_fault("node-000", unreachable=True)
+            with pytest.raises(HostUnreachable) as lost:
+                running.result(timeout=10)
+            assert lost.value.host == "node-000"
+        finally:
+            release.set()

@@ -4,17 +4,16 @@ both roles with their tokens, and a test client over the real database."""
 
 from __future__ import annotations
 
+import api_helpers
 import httpx
 import pytest
+from api_helpers import HTTP_TIMEOUT, PASSWORD, TOKEN, environment_doc, serve
 
 from calipso_core.api import create_app
 from calipso_core.context import Calipso
 from calipso_core.plugins import PluginInfo, get_plugin_manager
 from calipso_core.seed import seed_defaults
 from calipso_core.users import READ_ONLY, READ_WRITE, Users
-
-import api_helpers
-from api_helpers import PASSWORD, TOKEN, environment_doc, serve
 
 
 @pytest.fixture(scope="session")
@@ -56,19 +55,19 @@ def token_for(users: Users, name: str) -> str:
 
 @pytest.fixture
 def anonymous(api_url, api_calipso):
-    with httpx.Client(base_url=api_url) as client:
+    with httpx.Client(base_url=api_url, timeout=HTTP_TIMEOUT) as client:
         yield client
 
 
 @pytest.fixture
 def client(api_url, users):
     """A client whose requests carry a read-write token."""
-    with httpx.Client(base_url=api_url, headers={TOKEN: token_for(users, "admin")}) as c:
+    with httpx.Client(base_url=api_url, timeout=HTTP_TIMEOUT, headers={TOKEN: token_for(users, "admin")}) as c:
         yield c
 
 
 @pytest.fixture
 def viewer(api_url, users):
     """A client whose requests carry a read-only token."""
-    with httpx.Client(base_url=api_url, headers={TOKEN: token_for(users, "viewer")}) as c:
+    with httpx.Client(base_url=api_url, timeout=HTTP_TIMEOUT, headers={TOKEN: token_for(users, "viewer")}) as c:
         yield c

@@ -94,14 +94,14 @@ def test_link_show_of_a_kubernetes_node_names_veth_peer_master_and_netnsid():
 D_LINK_SHOW = """\
 5: vxlan-52: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue master brq2e3b85f4-75 state UNKNOWN \
 mode DEFAULT group default qlen 1000
-    link/ether 6e:1c:4e:2b:d6:2a brd ff:ff:ff:ff:ff:ff promiscuity 1 
+    link/ether 6e:1c:4e:2b:d6:2a brd ff:ff:ff:ff:ff:ff promiscuity 1\x20
     vxlan id 52 local 192.168.2.3 dev eno33554952 srcport 0 0 dstport 8472 ttl 32 ageing 300 udpcsum \
-noudp6zerocsumtx noudp6zerocsumrx 
-    bridge_slave state forwarding priority 32 cost 100 hairpin off guard off addrgenmode eui64 numtxqueues 1 
+noudp6zerocsumtx noudp6zerocsumrx\x20
+    bridge_slave state forwarding priority 32 cost 100 hairpin off guard off addrgenmode eui64 numtxqueues 1\x20
 6: brq2e3b85f4-75: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP mode DEFAULT group default \
 qlen 1000
-    link/ether 6e:1c:4e:2b:d6:2a brd ff:ff:ff:ff:ff:ff promiscuity 0 
-    bridge forward_delay 1500 hello_time 200 max_age 2000 stp_state 0 priority 32768 vlan_filtering 0 
+    link/ether 6e:1c:4e:2b:d6:2a brd ff:ff:ff:ff:ff:ff promiscuity 0\x20
+    bridge forward_delay 1500 hello_time 200 max_age 2000 stp_state 0 priority 32768 vlan_filtering 0\x20
 """
 
 

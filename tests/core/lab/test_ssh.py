@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from calipso_core.lab.ssh import CommandOutput, LabSshServer
+from calipso_core.sshclient import ChannelSocket
 
 USER, PASSWORD = "root", "lab-secret"
 
@@ -48,7 +49,8 @@ def lab(tmp_path):
 
 
 def connect(lab: LabSshServer, port: int, name: str = "127.0.0.1", sock=None, **auth) -> paramiko.SSHClient:
-    """A paramiko client that accepts only the host key the lab says ``name`` has."""
+    """A paramiko client that accepts only the host key the lab says ``name`` has;
+    ``sock`` may be a jump host's channel."""
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     host = None if port == lab.ports.jump else lab.resolve(name, port)
@@ -57,6 +59,8 @@ def connect(lab: LabSshServer, port: int, name: str = "127.0.0.1", sock=None, **
     if sock is None:
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    elif isinstance(sock, paramiko.Channel):
+        sock = ChannelSocket(sock)
     auth = auth or {"password": PASSWORD}
     try:
         client.connect(name, port, username=USER, sock=sock, timeout=10, look_for_keys=False, allow_agent=False,

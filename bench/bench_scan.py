@@ -1,0 +1,86 @@
+"""Scanning a lab served by another process (``calipso lab serve``), 10 ms per command and
+API call: concurrent against ``--concurrency 1``, and the lab doubled.
+
+Targets: at least 10x faster than ``--concurrency 1`` at 200 hosts / 4,000 instances;
+400 hosts / 8,000 instances at most 2.3x the time of 200 / 4,000; scan peak RSS < 1 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from calipso_core import db
+from calipso_core.context import Calipso
+from calipso_core.seed import seed_defaults
+
+LATENCY = "10-10"
+CONCURRENCY = 32
+SCAN = """
+import json, resource, sys, time, warnings
+warnings.filterwarnings("ignore")
+from calipso_core.context import Calipso
+from calipso_core.scan.controller import Scan
+app = Calipso(sys.argv[1])
+started = time.perf_counter()
+summary = Scan(app, sys.argv[2], concurrency=int(sys.argv[3])).run()
+print(json.dumps({"seconds": time.perf_counter() - started, "status": summary.status,
+                  "objects": sum(summary.objects.values()), "links": sum(summary.links.values()),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def start_lab(hosts: int, instances: int, workdir: Path) -> tuple[subprocess.Popen, dict]:
+    config = workdir / f"lab-{hosts}.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calipso_core", "lab", "serve", "--hosts", str(hosts), "--instances", str(instances),
+         "--latency-ms", LATENCY, "--name", f"bench-{hosts}", "--config-out", str(config),
+         "--workdir", str(workdir / f"lab-{hosts}")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not config.exists() or not config.read_text().strip().endswith("}"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the lab of {hosts} hosts did not start")
+        time.sleep(0.2)
+    return process, json.loads(config.read_text())
+
+
+def scan(url: str, env: str, concurrency: int) -> dict:
+    result = subprocess.run([sys.executable, "-c", SCAN, url, env, str(concurrency)], capture_output=True,
+                            text=True, timeout=3600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if result.returncode:
+        raise RuntimeError(f"scan of {env} failed: {result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(url: str) -> list[str]:
+    app = Calipso(url)
+    db.upgrade(app.engine)
+    seed_defaults(app.engine, app.plugins)
+    lines, seconds = [], {}
+    with tempfile.TemporaryDirectory(prefix="calipso-bench-scan-") as tmp:
+        for hosts, instances, levels in ((200, 4000, (CONCURRENCY, 1)), (400, 8000, (CONCURRENCY,))):
+            lab, doc = start_lab(hosts, instances, Path(tmp))
+            try:
+                app.environments.save(doc, replace=True)
+                for concurrency in levels:
+                    figures = scan(url, doc["name"], concurrency)
+                    seconds[(hosts, concurrency)] = figures["seconds"]
+                    lines.append(f"{hosts} hosts / {instances:,} instances, concurrency {concurrency:>2}: "
+                                 f"{figures['seconds']:6.1f} s, {figures['objects']:,} objects, "
+                                 f"{figures['links']:,} links, {figures['status']}, peak RSS {figures['rss_mb']:.0f} MB")
+            finally:
+                os.killpg(lab.pid, signal.SIGTERM)
+                lab.wait(60)
+    app.close()
+    lines.append(f"speed-up of concurrency {CONCURRENCY} over 1 at 200 hosts: "
+                 f"{seconds[(200, 1)] / seconds[(200, CONCURRENCY)]:.1f}x (target >= 10x)")
+    lines.append(f"400 hosts / 200 hosts: {seconds[(400, CONCURRENCY)] / seconds[(200, CONCURRENCY)]:.2f}x "
+                 "(target <= 2.3x)")
+    return lines
