@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from calipso_core import hookimpl
 from calipso_core.types import ConfigSection
+from calipso_plugins_vpp import cliques, fetchers, links, scanners
+from calipso_plugins_vpp.lab.services import LAB_SERVICES
 
 VPP_SCHEMA = {
     "type": "object",
@@ -14,6 +16,31 @@ VPP_SCHEMA = {
         "vppctl": {"type": "string", "default": "vppctl", "description": "how to run vppctl on a host"},
     },
 }
+
+
+@hookimpl
+def calipso_fetchers():
+    return fetchers.FETCHERS
+
+
+@hookimpl
+def calipso_scanners():
+    return scanners.SCANNERS
+
+
+@hookimpl
+def calipso_link_finders():
+    return links.LINK_FINDERS
+
+
+@hookimpl
+def calipso_clique_types():
+    return cliques.CLIQUE_TYPES
+
+
+@hookimpl
+def calipso_lab_services():
+    return LAB_SERVICES
 
 
 @hookimpl

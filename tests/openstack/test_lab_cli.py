@@ -1,0 +1,74 @@
+"""The ``calipso lab`` commands: serve until stopped, truth, verify (real processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from calipso_core.lab.serve import Lab, LabOptions
+from calipso_core.scan.controller import Scan
+from calipso_core.seed import seed_defaults
+
+
+def test_serve_writes_a_usable_environment_and_stops_on_sigterm(run_calipso, calipso_database_url, tmp_path):
+    config = tmp_path / "lab.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calipso_core", "lab", "serve", "--seed", "9", "--hosts", "4", "--instances", "6",
+         "--latency-ms", "0", "--config-out", str(config), "--workdir", str(tmp_path / "lab")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "CALIPSO_DATABASE_URL": calipso_database_url})
+    try:
+        deadline = time.monotonic() + 120
+        while not (config.exists() and config.read_text().endswith("}")):
+            assert process.poll() is None, "the lab exited early"
+            assert time.monotonic() < deadline, "the lab did not start"
+            time.sleep(0.1)
+        doc = json.loads(config.read_text())
+        assert doc["name"] == "lab-9"
+        assert {s["name"] for s in doc["configuration"]} >= {"CLI", "OpenStack", "Lab"}
+        assert oct(config.stat().st_mode & 0o777) == "0o600"  # it holds the lab's passwords
+
+        truth = run_calipso("lab", "truth", "--config", str(config), "--format", "json")
+        assert truth.returncode == 0, truth.stderr
+        objects = json.loads(truth.stdout)["objects"]
+        assert sum(o["type"] == "instance" for o in objects) == 6
+        assert sum(o["type"] == "host" for o in objects) == 4
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and "stopping the lab" in stderr
+    result = run_calipso("lab", "truth", "--config", str(config))
+    assert result.returncode == 1 and "does not answer" in result.stderr
+
+
+@pytest.fixture
+def scanned(calipso, tmp_path):
+    lab = Lab(LabOptions(seed=11, hosts=4, instances=6, latency_ms=(0, 0)), calipso.plugins, tmp_path / "lab").start()
+    calipso.environments.save(lab.environment())
+    seed_defaults(calipso.engine, calipso.plugins)
+    assert Scan(calipso, "lab-11").run().status == "completed"
+    yield lab
+    lab.stop()
+
+
+def test_verify_reports_a_missing_and_an_unexpected_object(calipso, scanned, run_calipso):
+    clean = run_calipso("lab", "verify", "lab-11")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "lab-11 against its lab: 0 differences" in clean.stdout
+
+    instance = next(iter(scanned.model.instances))
+    calipso.inventory.delete_objects("lab-11", [instance])
+    intruder = {**calipso.inventory.get("lab-11", next(iter(scanned.model.hosts))), "id": "ghost-host", "name": "ghost"}
+    intruder["id_path"] = intruder["id_path"].rsplit("/", 1)[0] + "/ghost-host"
+    calipso.inventory.upsert_objects("lab-11", [intruder])
+
+    result = run_calipso("lab", "verify", "lab-11")
+    assert result.returncode == 1
+    assert f"objects instance: missing ('{instance}'" in result.stdout
+    assert "objects host: unexpected ('ghost-host'" in result.stdout

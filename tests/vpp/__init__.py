@@ -1,0 +1,1 @@
+"""Tests of the VPP plugin (a package, so that module names do not collide with other plugins' tests)."""
