@@ -12,6 +12,7 @@ taken by an outgoing connection in the moment between choosing it and binding it
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pwd
@@ -127,6 +128,7 @@ class RabbitBroker:
         self._server = self._spawn([str(SERVER_SCRIPT)], "server.out")
         self._wait_for_port(self.port, self._server, "rabbitmq-server")
         self.started_in = time.monotonic() - began
+        atexit.register(self.stop)  # a program that forgets stop() leaves no broker behind
         return self
 
     def stop(self) -> None:
@@ -141,6 +143,7 @@ class RabbitBroker:
         if self._epmd is not None:
             self._terminate(self._epmd, graceful=False)
             self._epmd = None
+        atexit.unregister(self.stop)
 
     def restart(self) -> RabbitBroker:
         """Stop and start the same node on the same ports and data."""

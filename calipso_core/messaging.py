@@ -185,7 +185,8 @@ class _RequestContext:
 
 class _SendFailureWatch(logging.Handler):
     """Notices oslo's "Could not send notification" error, logged (not raised) by the
-    notifier in the sending thread."""
+    notifier in the sending thread; it relies on that logger passing ERROR records on,
+    as it does unless logging is configured to silence oslo.messaging's errors."""
 
     def __init__(self):
         super().__init__(logging.ERROR)
@@ -238,7 +239,8 @@ def _log_rejected(notification: Notification, exc: Exception) -> None:
 def _notification(priority: str, ctxt, publisher_id, event_type, payload, metadata) -> Notification:
     return Notification(publisher_id=publisher_id, event_type=event_type, priority=priority.upper(),
                         payload=payload, message_id=metadata.get("message_id", ""),
-                        timestamp=str(metadata.get("timestamp", "")), context=dict(ctxt or {}))
+                        timestamp=str(metadata.get("timestamp", "")),
+                        context={k: v for k, v in (ctxt or {}).items() if k != "client_timeout"})  # an RPC field
 
 
 class _Endpoint:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +52,16 @@ class LabOptions:
     def spec(self) -> LabSpec:
         return LabSpec(seed=self.seed, hosts=self.hosts, instances=self.instances,
                        mechanism_driver=self.mechanism_driver, type_driver=self.type_driver, aci=self.aci)
+
+
+class _Removed:
+    """Removes a folder when the lab stops."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def stop(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 class Lab:
@@ -94,11 +106,15 @@ class Lab:
         return change
 
     def broker_url(self) -> str:
-        """The AMQP URL of the lab's broker, starting a private one on first use."""
+        """The AMQP URL of the lab's broker, starting a private one on first use (its data
+        in a folder of its own under the temp dir: the broker runs as another user)."""
         if self.amqp_url is None:
             from calipso_core.broker import RabbitBroker
 
-            broker = RabbitBroker(self.workdir / "rabbitmq")
+            data = Path(tempfile.mkdtemp(prefix="calipso-lab-broker-"))
+            data.chmod(0o755)
+            self._handles.append(_Removed(data))
+            broker = RabbitBroker(data / "rabbitmq")
             broker.start()
             self._handles.append(broker)
             self.amqp_url = broker.url
