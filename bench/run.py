@@ -34,6 +34,7 @@ def main(names: list[str]) -> int:
     if names:
         paths = [p for p in paths if p.stem.removeprefix("bench_") in names]
     with tempfile.TemporaryDirectory(prefix="calipso-bench-") as tmp:
+        Path(tmp).chmod(0o755)  # the embedded server runs as its own user
         url = db.embedded_server_url(Path(tmp) / "pgdata", database="calipso_bench")
         for path in paths:
             started = time.perf_counter()

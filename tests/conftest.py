@@ -20,9 +20,11 @@ def run_calipso(calipso, calipso_database_url, tmp_path):
     def run(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
         environ = {**os.environ, "CALIPSO_DATABASE_URL": calipso_database_url,
                    "CALIPSO_HOME": str(tmp_path / "home"), **(env or {})}
+        # Not from the checkout: its root holds the editable installs' metadata of every
+        # distribution, which would make plugins that are not installed look installed.
         return subprocess.run(
             [sys.executable, "-m", "calipso_core", *args],
-            capture_output=True, text=True, env=environ, input=input, timeout=120,
+            capture_output=True, text=True, env=environ, input=input, timeout=120, cwd=tmp_path,
         )
 
     return run

@@ -21,7 +21,7 @@ def test_serve_writes_a_usable_environment_and_stops_on_sigterm(run_calipso, cal
     process = subprocess.Popen(
         [sys.executable, "-m", "calipso_core", "lab", "serve", "--seed", "9", "--hosts", "4", "--instances", "6",
          "--latency-ms", "0", "--config-out", str(config), "--workdir", str(tmp_path / "lab")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         env={**os.environ, "CALIPSO_DATABASE_URL": calipso_database_url})
     try:
         deadline = time.monotonic() + 120
