@@ -79,3 +79,40 @@ def rabbitmq():
             yield broker
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def lab_environment(calipso, tmp_path):
+    """Start labs (``calipso_core.lab.serve.Lab``), each added as an environment of the
+    ``calipso`` database; they are stopped at the end of the test. Call it with
+    ``LabOptions`` fields: ``lab = lab_environment(seed=3, hosts=5)``."""
+    from calipso_core.environments import validate
+    from calipso_core.lab.serve import Lab, LabOptions
+    from calipso_core.seed import seed_defaults
+
+    labs = []
+
+    def start(**options):
+        options.setdefault("latency_ms", (0, 0))
+        lab = Lab(LabOptions(**options), calipso.plugins, tmp_path / f"lab{len(labs)}").start()
+        labs.append(lab)
+        doc = lab.environment()
+        validate(doc, calipso.config_sections)
+        calipso.environments.save(doc)
+        seed_defaults(calipso.engine, calipso.plugins)
+        return lab
+
+    yield start
+    for lab in labs:
+        lab.stop()
+
+
+def lab_differences(calipso, lab) -> list[dict]:
+    """The rows of ``calipso lab verify`` that differ between the stored inventory and
+    the lab's ground truth (empty when the scan found exactly the lab)."""
+    from calipso_core.lab.truth import compare, stored_document
+
+    types = list(calipso.plugins.records("calipso_clique_types").values())
+    expected = lab.truth().as_document(lab.environment(), types)
+    result = compare(expected, stored_document(calipso.inventory, calipso.engine, lab.options.env_name))
+    return [row for row in result.rows if row["missing"] or row["unexpected"]]

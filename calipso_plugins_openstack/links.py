@@ -9,9 +9,9 @@ the two ends of a veth pair are matched.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from calipso_core.scan.context import ScanContext
+from calipso_core.scan.links import link, on_host
 from calipso_core.types import Document, LinkFinder
 
 PORT_PREFIXES = ("tap", "qvb", "qvo", "qbr", "brq", "ns-", "qr-", "qg-", "ha-")
@@ -23,22 +23,6 @@ def port_key(interface: str) -> str | None:
         if interface.startswith(prefix):
             return interface[len(prefix):len(prefix) + 11]
     return None
-
-
-def link(link_type: str, source: Document, target: Document, name: str, network: str | None = None,
-         state: str = "up", **attributes) -> Document:
-    return {
-        "link_type": link_type, "source_id": source["id"], "target_id": target["id"], "link_name": name,
-        "host": source.get("host"), "state": state,
-        "attributes": {k: v for k, v in {"network": network, **attributes}.items() if v is not None},
-    }
-
-
-def on_host(objects: Iterable[Document]) -> dict[str, list[Document]]:
-    hosts: dict[str, list[Document]] = defaultdict(list)
-    for obj in objects:
-        hosts[obj.get("host")].append(obj)
-    return hosts
 
 
 def vnic_networks(ctx: ScanContext) -> dict[str, str | None]:

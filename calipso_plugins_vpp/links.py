@@ -9,28 +9,12 @@ carry, else the one its vxlan VNI or VLAN sub-interface id names.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from calipso_core.scan.context import ScanContext
+from calipso_core.scan.links import link, on_host
 from calipso_core.types import Document, LinkFinder
 
 TUNNEL_TYPES = ("vxlan", "gre", "geneve")
-
-
-def link(link_type: str, source: Document, target: Document, name: str, network: str | None = None,
-         state: str = "up", **attributes) -> Document:
-    return {
-        "link_type": link_type, "source_id": source["id"], "target_id": target["id"], "link_name": name,
-        "host": source.get("host"), "state": state,
-        "attributes": {k: v for k, v in {"network": network, **attributes}.items() if v is not None},
-    }
-
-
-def on_host(objects: Iterable[Document]) -> dict[str, list[Document]]:
-    hosts: dict[str, list[Document]] = defaultdict(list)
-    for obj in objects:
-        hosts[obj.get("host")].append(obj)
-    return hosts
 
 
 def vpp_vedges(ctx: ScanContext) -> dict[str, Document]:

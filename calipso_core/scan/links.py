@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from calipso_core.errors import CalipsoError
@@ -20,6 +21,25 @@ class LinksResult:
 
     def by_type(self) -> Counter:
         return Counter(link["link_type"] for link in self.links)
+
+
+def link(link_type: str, source: Document, target: Document, name: str, network: str | None = None,
+         state: str = "up", **attributes) -> Document:
+    """A link document for a link finder to return; ``network`` and the other attributes
+    are kept when they have a value (clique constraints read ``network``)."""
+    return {
+        "link_type": link_type, "source_id": source["id"], "target_id": target["id"], "link_name": name,
+        "host": source.get("host"), "state": state,
+        "attributes": {k: v for k, v in {"network": network, **attributes}.items() if v is not None},
+    }
+
+
+def on_host(objects: Iterable[Document]) -> dict[str, list[Document]]:
+    """Objects grouped by their ``host``."""
+    hosts: dict[str, list[Document]] = defaultdict(list)
+    for obj in objects:
+        hosts[obj.get("host")].append(obj)
+    return hosts
 
 
 def find_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:

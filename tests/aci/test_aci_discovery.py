@@ -8,11 +8,8 @@ import socket
 
 import pytest
 
-from calipso_core.environments import validate
-from calipso_core.lab.serve import Lab, LabOptions
-from calipso_core.lab.truth import compare, stored_document
 from calipso_core.scan.controller import Scan
-from calipso_core.seed import seed_defaults
+from calipso_core.testing import lab_differences
 from calipso_plugins_aci.mo import port_id, switch_id
 from calipso_plugins_aci.report import aci_ports_report
 
@@ -21,46 +18,20 @@ pytest.importorskip("calipso_plugins_openstack", reason="the fabric's host ports
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def scanned_lab(calipso, tmp_path):
-    """Start a lab, add it as an environment, and give a function that scans it."""
-    labs = []
-
-    def start(**options):
-        lab = Lab(LabOptions(latency_ms=(0, 0), **options), calipso.plugins, tmp_path / f"lab{len(labs)}").start()
-        labs.append(lab)
-        doc = lab.environment()
-        validate(doc, calipso.config_sections)
-        calipso.environments.save(doc)
-        seed_defaults(calipso.engine, calipso.plugins)
-        return lab
-
-    yield start
-    for lab in labs:
-        lab.stop()
-
-
-def differences(calipso, lab) -> list[dict]:
-    types = list(calipso.plugins.records("calipso_clique_types").values())
-    expected = lab.truth().as_document(lab.environment(), types)
-    result = compare(expected, stored_document(calipso.inventory, calipso.engine, lab.options.env_name))
-    return [row for row in result.rows if row["missing"] or row["unexpected"]]
-
-
 def leaf_id(lab, node_id: int) -> str:
     return switch_id(f"topology/pod-1/node-{node_id}", "leaf")
 
 
 @pytest.mark.parametrize(("driver", "types"), [("OVS", "vxlan"), ("LXB", "vlan")])
-def test_a_scan_finds_exactly_the_lab_and_its_fabric(calipso, scanned_lab, driver, types):
-    lab = scanned_lab(seed=5, hosts=5, instances=8, mechanism_driver=driver, type_driver=types, aci=True)
+def test_a_scan_finds_exactly_the_lab_and_its_fabric(calipso, lab_environment, driver, types):
+    lab = lab_environment(seed=5, hosts=5, instances=8, mechanism_driver=driver, type_driver=types, aci=True)
     summary = Scan(calipso, lab.options.env_name, concurrency=8).run()
     assert summary.status == "completed", summary.errors
     fabric = lab.model.aci
     assert summary.objects["switch"] == len(fabric.switches)
     assert summary.objects["switch_pnic"] == len(fabric.host_links) + 2 * len(fabric.fabric_links)
     assert summary.links["host_pnic-switch_pnic"] >= len(fabric.host_links)
-    assert differences(calipso, lab) == []
+    assert lab_differences(calipso, lab) == []
     leaves = {c["focal_point"] for c in _cliques(calipso, lab) if c["focal_point_type"] == "switch"}
     assert {leaf_id(lab, leaf.node_id) for leaf in fabric.leaves} <= leaves
 
@@ -76,8 +47,8 @@ def _cliques(calipso, lab):
                 cliques.c.environment == lab.options.env_name))]
 
 
-def test_an_unreachable_apic_keeps_the_fabric_and_the_rest_is_scanned(calipso, scanned_lab):
-    lab = scanned_lab(seed=6, hosts=4, instances=4, aci=True)
+def test_an_unreachable_apic_keeps_the_fabric_and_the_rest_is_scanned(calipso, lab_environment):
+    lab = lab_environment(seed=6, hosts=4, instances=4, aci=True)
     assert Scan(calipso, lab.options.env_name).run().status == "completed"
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -90,7 +61,7 @@ def test_an_unreachable_apic_keeps_the_fabric_and_the_rest_is_scanned(calipso, s
     assert summary.errors and all(f"APIC http://127.0.0.1:{closed}/api/aaaLogin.json" in e for e in summary.errors)
     assert calipso.inventory.count(lab.options.env_name, {"type": "switch"}) == len(lab.model.aci.switches)
     assert calipso.inventory.count(lab.options.env_name, {"type": "instance"}) == 4
-    assert differences(calipso, lab) == []
+    assert lab_differences(calipso, lab) == []
 
 
 def expected_crossing(lab) -> dict[str, tuple[set[str], set[str]]]:
@@ -113,8 +84,8 @@ def expected_crossing(lab) -> dict[str, tuple[set[str], set[str]]]:
     return expected
 
 
-def test_the_port_report_lists_every_leaf_port_with_what_crosses_it(calipso, scanned_lab):
-    lab = scanned_lab(seed=7, hosts=5, instances=8, aci=True)
+def test_the_port_report_lists_every_leaf_port_with_what_crosses_it(calipso, lab_environment):
+    lab = lab_environment(seed=7, hosts=5, instances=8, aci=True)
     assert Scan(calipso, lab.options.env_name, concurrency=8).run().status == "completed"
     rows = aci_ports_report(calipso, lab.options.env_name)
     fabric = lab.model.aci
