@@ -9,15 +9,16 @@ writes in one transaction.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
+from calipso_core.db import dumps
 from calipso_core.store.tables import inventory, links
 from calipso_core.types import Document
 
@@ -50,6 +51,44 @@ def _require(doc: Document, fields: tuple[str, ...], what: str) -> None:
     missing = [f for f in fields if doc.get(f) in (None, "")]
     if missing:
         raise ValueError(f"{what} {doc.get('id', doc)!r} lacks {', '.join(missing)}")
+
+
+def _copy_text(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        value = dumps(value)
+    elif isinstance(value, datetime):
+        value = value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_upsert(conn: Connection, table: Table, rows: list[dict], keys: list[str]) -> int:
+    """Insert or update many rows in two statements whatever their number: COPY them into a
+    temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Columns in
+    ``_KEPT_WHEN_NULL`` keep their stored value when the new one is NULL."""
+    columns = list(rows[0])
+    staging = f"calipso_staging_{table.name}"
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
+                         f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP")
+    conn.exec_driver_sql(f"TRUNCATE {staging}")
+    data = "".join("\t".join(_copy_text(row[c]) for c in columns) + "\n" for row in rows)
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {staging} ({', '.join(columns)}) FROM STDIN", io.StringIO(data))
+    updates = ", ".join(
+        f"{c} = coalesce(excluded.{c}, {table.name}.{c})" if c in _KEPT_WHEN_NULL else f"{c} = excluded.{c}"
+        for c in columns if c not in keys)
+    names = ", ".join(columns)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+    return result.rowcount
 
 
 def insert_rows(conn: Connection, stmt, rows: list[dict]) -> int:
@@ -95,13 +134,8 @@ class Inventory:
     def _upsert(self, table: Table, rows: list[dict], keys: list[str], conn) -> int:
         if not rows:
             return 0
-        stmt = insert(table)
-        updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        for col in _KEPT_WHEN_NULL:
-            if col in updates:
-                updates[col] = func.coalesce(stmt.excluded[col], table.c[col])
         with self.connect(conn) as c:
-            return insert_rows(c, stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+            return copy_upsert(c, table, rows, keys)
 
     def get(self, environment: str, object_id: str, conn: Connection | None = None) -> Document | None:
         query = select(inventory).where(inventory.c.environment == environment, inventory.c.id == object_id)
