@@ -1,7 +1,7 @@
 """The database schema: identity fields as indexed columns, the rest as JSONB.
 
-Every table has a ``doc`` JSONB column with a GIN index (``jsonb_path_ops``) for
-containment queries (``doc @> '{...}'``). Changes to ``inventory`` and ``links`` are
+Every table has a ``doc`` JSONB column, with a GIN index (``jsonb_path_ops``) for
+containment queries (``doc @> '{...}'``) on all but ``history``. Changes to ``inventory`` and ``links`` are
 recorded in ``history`` by triggers (see ``HISTORY_SQL``).
 """
 
@@ -27,15 +27,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 metadata = MetaData()
 
 
-def _table(name: str, *columns, indexes: tuple[tuple[str, ...], ...] = ()) -> Table:
-    """A table with a JSONB ``doc`` column, its GIN index and plain column indexes."""
+def _table(name: str, *columns, indexes: tuple[tuple[str, ...], ...] = (), gin: bool = True) -> Table:
+    """A table with a JSONB ``doc`` column, its GIN index (unless ``gin`` is false) and
+    plain column indexes."""
     table = Table(
         name,
         metadata,
         *columns,
         Column("doc", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     )
-    Index(f"ix_{name}_doc", table.c.doc, postgresql_using="gin", postgresql_ops={"doc": "jsonb_path_ops"})
+    if gin:
+        Index(f"ix_{name}_doc", table.c.doc, postgresql_using="gin", postgresql_ops={"doc": "jsonb_path_ops"})
     for cols in indexes:
         Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
     return table
@@ -193,6 +195,7 @@ history = _table(
     Column("valid_from", DateTime(timezone=True), nullable=False),
     Column("valid_to", DateTime(timezone=True)),
     indexes=(("environment", "kind", "valid_from"), ("environment", "kind", "valid_to")),
+    gin=False,  # read by time span first; every write of a scan lands here too
 )
 Index("ux_history_current", history.c.environment, history.c.kind, history.c.key,
       unique=True, postgresql_where=history.c.valid_to.is_(None))
