@@ -74,7 +74,8 @@ def run(url: str) -> list[str]:
                     seconds[(hosts, concurrency)] = figures["seconds"]
                     lines.append(f"{hosts} hosts / {instances:,} instances, concurrency {concurrency:>2}: "
                                  f"{figures['seconds']:6.1f} s, {figures['objects']:,} objects, "
-                                 f"{figures['links']:,} links, {figures['status']}, peak RSS {figures['rss_mb']:.0f} MB")
+                                 f"{figures['links']:,} links, {figures['status']}, "
+                                 f"peak RSS {figures['rss_mb']:.0f} MB")
             finally:
                 os.killpg(lab.pid, signal.SIGTERM)
                 lab.wait(60)

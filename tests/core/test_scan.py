@@ -15,7 +15,7 @@ from calipso_core.scan.controller import Scan
 from calipso_core.scan.tree import ScannerTree
 from calipso_core.seed import seed_defaults
 from calipso_core.store import as_of
-from calipso_core.types import CliqueType, FetchType, Fetcher, Folder, LinkFinder, Scanner
+from calipso_core.types import CliqueType, Fetcher, FetchType, Folder, LinkFinder, Scanner
 
 ENV = {"name": "toy", "distribution": "Calipso-lab", "distribution_version": "1", "mechanism_drivers": ["OVS"],
        "type_drivers": "vxlan", "listen": False, "configuration": []}
