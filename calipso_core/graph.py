@@ -96,6 +96,17 @@ def _node(doc: Document) -> Document:
     return {"id": doc["id"], "type": doc["type"], "name": doc["name"], "status": doc.get("status")}
 
 
+def _nodes(conn: Connection, environment: str, ids: Iterable[str]) -> dict[str, Document]:
+    """``_node`` of each object by id, read without decoding whole documents: a graph
+    needs only these fields (``status`` from its column, else from the document)."""
+    query = select(inventory.c.id, inventory.c.type, inventory.c.name, inventory.c.status,
+                   _DOC["status"].label("doc_status")).where(inventory.c.environment == environment,
+                                                              inventory.c.id.in_(list(ids)))
+    return {row.id: {"id": row.id, "type": row.type, "name": row.name,
+                     "status": row.status if row.status is not None else row.doc_status}
+            for row in conn.execute(query)}
+
+
 def clique_graph(engine: Engine, environment: str, object_id: str) -> Document:
     """The clique of ``object_id`` as nodes and links: its own clique when it is a focal
     point, else the union of the cliques that contain it. ``NotFound`` when there is
@@ -105,18 +116,18 @@ def clique_graph(engine: Engine, environment: str, object_id: str) -> Document:
         found = found or cliques_containing(conn, environment, object_id)
         node_ids = dict.fromkeys([object_id, *(n for c in found for n in c.get("nodes", []))])
         link_ids = list(dict.fromkeys(i for c in found for i in c.get("links", []) if isinstance(i, int)))
-        objects = _objects(conn, environment, node_ids)
+        nodes = _nodes(conn, environment, node_ids)
         rows = conn.execute(select(links).where(links.c.environment == environment, links.c.id.in_(link_ids))
                             .order_by(links.c.id)).all() if link_ids else []
-    if not objects and not found:
+    if not nodes and not found:
         raise NotFound(f"no object or clique {object_id!r} in environment {environment!r}")
     graph_links = [
         {"id": row.id, "source": row.source_id, "target": row.target_id, "link_type": row.link_type,
          "link_name": row.link_name, "state": row.state, "status": row.status}
-        for row in rows if row.source_id in objects and row.target_id in objects
+        for row in rows if row.source_id in nodes and row.target_id in nodes
     ]
     return {"focal_point": object_id, "cliques": [c["focal_point"] for c in found],
-            "nodes": [_node(objects[i]) for i in node_ids if i in objects], "links": graph_links}
+            "nodes": [nodes[i] for i in node_ids if i in nodes], "links": graph_links}
 
 
 # -- impact ----------------------------------------------------------------------------

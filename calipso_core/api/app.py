@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from calipso_core import __version__
 from calipso_core.api.errors import EXCEPTION_HANDLERS
 from calipso_core.api.openapi import build_document
-from calipso_core.api.operation import ApiState, Call, Operation, make_endpoint
+from calipso_core.api.operation import ApiState, Call, Operation, handler_limit, make_endpoint
 from calipso_core.api.routes import (
     aggregates,
     auth_tokens,
@@ -69,7 +70,7 @@ def openapi_operation(document_holder: dict) -> Operation:
 def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
                lifespan=None) -> Starlette:
     """The API over ``calipso`` (whose owner closes it); tokens last ``token_lifetime``."""
-    api = ApiState(calipso, Users(calipso.engine, token_lifetime))
+    api = ApiState(calipso, Users(calipso.engine, token_lifetime), CapacityLimiter(handler_limit(calipso.engine)))
     holder: dict = {}
     operations = [*resource_operations(), openapi_operation(holder)]
     holder["document"] = build_document(operations, __version__)
@@ -82,12 +83,15 @@ def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFET
 
 def app_factory() -> Starlette:
     """An app with its own context, from ``CALIPSO_DATABASE_URL`` (else the embedded
-    database) and ``CALIPSO_TOKEN_LIFETIME``; the context is closed at shutdown."""
+    database) and ``CALIPSO_TOKEN_LIFETIME``; the plugins are loaded at startup (not by
+    the first request, which would wait seconds for them) and the context is closed at
+    shutdown."""
     calipso = Calipso()
     lifetime = timedelta(seconds=int(os.environ.get(TOKEN_LIFETIME_VARIABLE, DEFAULT_TOKEN_LIFETIME.total_seconds())))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        calipso.plugins.check_pending()
         yield
         calipso.close()
 
