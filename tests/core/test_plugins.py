@@ -13,7 +13,7 @@ import pytest
 from calipso_core import hookimpl, hookspecs
 from calipso_core.errors import PluginError
 from calipso_core.plugins import HOOK_RECORDS, PluginInfo, get_plugin_manager
-from calipso_core.types import ConfigSection, EventHandler
+from calipso_core.types import ConfigSection
 
 TEST_PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 
@@ -115,20 +115,3 @@ def test_every_hook_is_documented_typed_and_tested():
         assert inspect.signature(spec).return_annotation.startswith("list["), name
         assert name in tests_text, f"no test mentions {name}"
 
-
-class Handlers:
-    def __init__(self, name: str):
-        self.name = name
-
-    @hookimpl
-    def calipso_event_handlers(self):
-        return [EventHandler(self.name, ("port.create.end", "port.update.end"), lambda ctx, event: None)]
-
-
-def test_event_handlers_are_collected_by_name_and_duplicates_refused():
-    pm = get_plugin_manager(load_entry_points=False)
-    pm.register_plugin(Handlers("ports"), PluginInfo("one", "calipso-test-one", "0", "tests"))
-    assert pm.records("calipso_event_handlers")["ports"].event_types == ("port.create.end", "port.update.end")
-    pm.register_plugin(Handlers("ports"), PluginInfo("two", "calipso-test-two", "0", "tests"))
-    with pytest.raises(PluginError, match="EventHandler 'ports' is registered twice: by plugin 'one'"):
-        pm.records("calipso_event_handlers")
