@@ -1,1 +1,0 @@
-"""The OpenStack plugin's notification handlers (registered with ``calipso_event_handlers``)."""
