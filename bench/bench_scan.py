@@ -40,7 +40,7 @@ def start_lab(hosts: int, instances: int, workdir: Path) -> tuple[subprocess.Pop
     config = workdir / f"lab-{hosts}.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "calipso_core", "lab", "serve", "--hosts", str(hosts), "--instances", str(instances),
-         "--latency-ms", LATENCY, "--name", f"bench-{hosts}", "--config-out", str(config),
+         "--latency-ms", LATENCY, "--no-notifications", "--name", f"bench-{hosts}", "--config-out", str(config),
          "--workdir", str(workdir / f"lab-{hosts}")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300

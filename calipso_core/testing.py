@@ -8,6 +8,8 @@ Fixtures:
 - ``calipso_engine``: an engine on it with the schema migrated to the newest revision.
 - ``calipso``: a ``Calipso`` context over that database with every table emptied first.
 - ``inventory``: the inventory repository of ``calipso``.
+- ``restart_database``: a function that restarts that embedded server (every connection
+  is cut), for tests of what survives a database restart.
 - ``rabbitmq``: a private RabbitMQ node (``calipso_core.broker.RabbitBroker``) for the
   test session, on loopback ports of its own; stopped and removed afterwards.
 """
@@ -27,6 +29,9 @@ from calipso_core import db
 from calipso_core.context import Calipso
 from calipso_core.store.tables import metadata
 
+#: The data directory of each embedded test server, by URL.
+_EMBEDDED_PGDATA: dict[str, Path] = {}
+
 
 @pytest.fixture(scope="session")
 def calipso_database_url() -> str:
@@ -37,7 +42,26 @@ def calipso_database_url() -> str:
     parent = Path(tempfile.mkdtemp(prefix="calipso-test-pg-"))
     parent.chmod(0o755)
     atexit.register(shutil.rmtree, parent, ignore_errors=True)  # runs after the server's own cleanup
-    return db.embedded_server_url(parent / "pgdata", database="calipso_test", cleanup="delete")
+    url = db.embedded_server_url(parent / "pgdata", database="calipso_test", cleanup="delete")
+    _EMBEDDED_PGDATA[url] = parent / "pgdata"
+    return url
+
+
+@pytest.fixture
+def restart_database(calipso_database_url):
+    pgdata = _EMBEDDED_PGDATA.get(calipso_database_url)
+    if pgdata is None:
+        pytest.skip("the test database is a server of CALIPSO_TEST_DATABASE_URL, which tests do not restart")
+
+    def restart() -> None:
+        """Stop the server (fast: every session is cut) and start it again with the same
+        options, waiting until it accepts connections."""
+        import pgserver
+
+        user = "pgserver" if os.geteuid() == 0 else None  # the embedded server's own user under root
+        pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user, timeout=120)
+
+    return restart
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +109,8 @@ def rabbitmq():
 def lab_environment(calipso, tmp_path):
     """Start labs (``calipso_core.lab.serve.Lab``), each added as an environment of the
     ``calipso`` database; they are stopped at the end of the test. Call it with
-    ``LabOptions`` fields: ``lab = lab_environment(seed=3, hosts=5)``."""
+    ``LabOptions`` fields: ``lab = lab_environment(seed=3, hosts=5)``. Labs here have no
+    latency and announce nothing (no broker to start) unless asked."""
     from calipso_core.environments import validate
     from calipso_core.lab.serve import Lab, LabOptions
     from calipso_core.seed import seed_defaults
@@ -94,6 +119,7 @@ def lab_environment(calipso, tmp_path):
 
     def start(**options):
         options.setdefault("latency_ms", (0, 0))
+        options.setdefault("notifications", False)
         lab = Lab(LabOptions(**options), calipso.plugins, tmp_path / f"lab{len(labs)}").start()
         labs.append(lab)
         doc = lab.environment()

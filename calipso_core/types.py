@@ -153,9 +153,10 @@ class LabService:
 
     ``start(lab)`` receives the lab being started (``calipso_core.lab.serve.Lab``: its
     model and options); it may add configuration sections (``lab.add_section``) and host
-    commands (``lab.add_host_commands``), starts whatever the part serves and returns an
-    object with a ``stop()`` method. ``truth(model, env_name)`` returns the part's ground
-    truth (a ``calipso_core.lab.truth.Truth``).
+    commands (``lab.add_host_commands``), starts whatever the part serves and
+    returns an object with a ``stop()`` method (or None when it started nothing).
+    ``truth(model, env_name)`` returns the part's ground truth (a
+    ``calipso_core.lab.truth.Truth``).
     """
 
     name: str

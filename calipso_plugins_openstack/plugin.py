@@ -5,6 +5,7 @@ from __future__ import annotations
 from calipso_core import hookimpl
 from calipso_core.types import CliqueType, ConfigSection
 from calipso_plugins_openstack import links, scanners
+from calipso_plugins_openstack.events.handlers import EVENT_HANDLERS
 from calipso_plugins_openstack.fetchers import api, host
 from calipso_plugins_openstack.lab.services import LAB_SERVICES
 
@@ -43,6 +44,11 @@ def calipso_scanners():
 @hookimpl
 def calipso_link_finders():
     return links.LINK_FINDERS
+
+
+@hookimpl
+def calipso_event_handlers():
+    return EVENT_HANDLERS
 
 
 @hookimpl

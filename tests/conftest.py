@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,3 +37,15 @@ def shared_fixtures() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared fixtures are not beside this checkout")
     return SHARED / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def recorded_notification(shared_fixtures):
+    """``load(name)``: a notification recorded from a real cloud (``upstream/notifications``)."""
+    return lambda name: json.loads((shared_fixtures / "upstream" / "notifications" / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def versioned_notification(shared_fixtures):
+    """``load(name)``: one of Nova's versioned notification samples."""
+    return lambda name: json.loads((shared_fixtures / "nova_versioned" / f"{name}.json").read_text())

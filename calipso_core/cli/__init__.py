@@ -11,13 +11,25 @@ from rich.console import Console
 from rich.markup import escape
 
 from calipso_core import __version__
-from calipso_core.cli import db_cmd, env_cmd, lab_cmd, plugins_cmd, report_cmd, scan_cmd, serve_cmd, user_cmd
+from calipso_core.cli import (
+    db_cmd,
+    env_cmd,
+    lab_cmd,
+    listen_cmd,
+    manager_cmd,
+    plugins_cmd,
+    report_cmd,
+    scan_cmd,
+    serve_cmd,
+    user_cmd,
+)
 from calipso_core.context import Calipso
 from calipso_core.errors import CalipsoError, DatabaseError
 
 UNDEFINED_TABLE = "42P01"
 
-COMMAND_MODULES = (plugins_cmd, db_cmd, env_cmd, scan_cmd, lab_cmd, report_cmd, serve_cmd, user_cmd)
+COMMAND_MODULES = (plugins_cmd, db_cmd, env_cmd, scan_cmd, lab_cmd, report_cmd, serve_cmd, user_cmd, listen_cmd,
+                   manager_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,6 +40,8 @@ def register(commands) -> None:
     serve.add_argument("--aci", action="store_true")
     serve.add_argument("--latency-ms", default="5-20", help="per command and API call, A-B (0 for none)")
     serve.add_argument("--amqp-url", help="use this broker instead of starting a private one")
+    serve.add_argument("--no-notifications", dest="notifications", action="store_false",
+                       help="announce no change (start no broker)")
     serve.add_argument("--name", help="the environment's name (default lab-SEED)")
     serve.add_argument("--config-out", type=Path, required=True, help="write the environment document here")
     serve.add_argument("--workdir", type=Path, help="where keys and the broker's data go (default: a temp dir)")
@@ -62,7 +64,8 @@ def register(commands) -> None:
 def options_of(args) -> LabOptions:
     return LabOptions(seed=args.seed, hosts=args.hosts, instances=args.instances,
                       mechanism_driver=args.mechanism_driver, type_driver=args.type_driver, aci=args.aci,
-                      latency_ms=latency(args.latency_ms), amqp_url=args.amqp_url, name=args.name)
+                      latency_ms=latency(args.latency_ms), amqp_url=args.amqp_url,
+                      notifications=args.notifications, name=args.name)
 
 
 def run_serve(app, args) -> int:

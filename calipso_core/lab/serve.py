@@ -43,6 +43,8 @@ class LabOptions:
     aci: bool = False
     latency_ms: tuple[float, float] = (5, 20)
     amqp_url: str | None = None
+    #: Whether the lab announces its changes on a broker (a private one unless ``amqp_url``).
+    notifications: bool = True
     name: str | None = None
 
     @property
@@ -127,7 +129,9 @@ class Lab:
         try:
             for service in self.plugins.records("calipso_lab_services").values():
                 log.info("starting lab service %s", service.name)
-                self._handles.append(service.start(self))
+                handle = service.start(self)
+                if handle is not None:
+                    self._handles.append(handle)
             # The latency is per command a host runs (several may come in one SSH exec).
             self.ssh = LabSshServer({name: self._answer(name) for name in self.model.hosts}, user="calipso",
                                     password=self.secret, key_dir=self.workdir / "hostkeys")

@@ -18,7 +18,8 @@ from sqlalchemy import delete, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from calipso_core import messages
-from calipso_core.errors import NotFound
+from calipso_core.errors import CalipsoError, NotFound
+from calipso_core.listener import declare_queues
 from calipso_core.scan.cliques import build_cliques
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, environment_root
@@ -68,6 +69,7 @@ class Scan:
         summary = ScanSummary(self._create_record(), self.env["name"])
         ctx = ScanContext(self.env, self.app.inventory, {"concurrency": self.concurrency})
         try:
+            self._declare_queues(summary)
             if self.clear:
                 self._clear()
             for phase in PHASES:
@@ -133,6 +135,14 @@ class Scan:
         summary.cliques = found
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _declare_queues(self, summary: ScanSummary) -> None:
+        """Create the environment's notification queues first, so that what changes during
+        the scan waits there and its listener applies it after the scan."""
+        try:
+            declare_queues(self.env)
+        except CalipsoError as error:
+            summary.errors.append(f"notification queues not declared: {error}")
 
     def _root(self, tree: ScannerTree):
         if not self.object_id:

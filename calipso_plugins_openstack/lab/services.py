@@ -20,6 +20,12 @@ def start_api(lab):
     return server
 
 
+def start_notifications(lab):
+    from calipso_plugins_openstack.lab.notify import start_notifications as start
+
+    return start(lab)
+
+
 def start_hosts(lab):
     if lab.model.mechanism_driver == "OVS":
         from calipso_plugins_openstack.lab.ovs_host import ovs_commands
@@ -32,4 +38,6 @@ LAB_SERVICES = [
     LabService("openstack-api", start_api, description="Keystone, Nova and Neutron on loopback"),
     LabService("openstack-hosts", start_hosts, truth=openstack_truth,
                description="Open vSwitch on the hosts; the OpenStack ground truth"),
+    LabService("openstack-notifications", start_notifications,
+               description="Nova and Neutron notifications of every change, on the lab's RabbitMQ"),
 ]

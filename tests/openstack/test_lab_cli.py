@@ -31,7 +31,7 @@ def test_serve_writes_a_usable_environment_and_stops_on_sigterm(run_calipso, cal
             time.sleep(0.1)
         doc = json.loads(config.read_text())
         assert doc["name"] == "lab-9"
-        assert {s["name"] for s in doc["configuration"]} >= {"CLI", "OpenStack", "Lab"}
+        assert {s["name"] for s in doc["configuration"]} >= {"CLI", "OpenStack", "AMQP", "Lab"}
         assert oct(config.stat().st_mode & 0o777) == "0o600"  # it holds the lab's passwords
 
         truth = run_calipso("lab", "truth", "--config", str(config), "--format", "json")
@@ -49,7 +49,8 @@ def test_serve_writes_a_usable_environment_and_stops_on_sigterm(run_calipso, cal
 
 @pytest.fixture
 def scanned(calipso, tmp_path):
-    lab = Lab(LabOptions(seed=11, hosts=4, instances=6, latency_ms=(0, 0)), calipso.plugins, tmp_path / "lab").start()
+    lab = Lab(LabOptions(seed=11, hosts=4, instances=6, latency_ms=(0, 0), notifications=False),
+              calipso.plugins, tmp_path / "lab").start()
     calipso.environments.save(lab.environment())
     seed_defaults(calipso.engine, calipso.plugins)
     assert Scan(calipso, "lab-11").run().status == "completed"

@@ -3,7 +3,6 @@ over a real RabbitMQ unchanged."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, datetime
 
@@ -55,20 +54,6 @@ def key_paths(value, prefix: str = "") -> set[str]:
     return paths
 
 
-@pytest.fixture(scope="module")
-def recorded(shared_fixtures):
-    def load(name: str) -> dict:
-        return json.loads((shared_fixtures / "upstream" / "notifications" / f"{name}.json").read_text())
-    return load
-
-
-@pytest.fixture(scope="module")
-def versioned(shared_fixtures):
-    def load(name: str) -> dict:
-        return json.loads((shared_fixtures / "nova_versioned" / f"{name}.json").read_text())
-    return load
-
-
 def the(notes: list, event_type: str):
     [note] = [n for n in notes if n.event_type == event_type]
     return note
@@ -82,8 +67,8 @@ def the(notes: list, event_type: str):
     ("compute_instance_update_instance_add", lambda: lab.instance_boot(INSTANCE, now=NOW), 1),
     ("compute_instance_update_instance_delete", lambda: lab.instance_delete(INSTANCE, now=NOW), 3),
 ])
-def test_instance_updates_have_the_recorded_keys(recorded, fixture, build, step):
-    real, note = recorded(fixture), build()[step]
+def test_instance_updates_have_the_recorded_keys(recorded_notification, fixture, build, step):
+    real, note = recorded_notification(fixture), build()[step]
     assert (note.event_type, note.priority) == (real["event_type"], real["priority"])
     assert note.publisher_id == "compute.node-3" and real["publisher_id"].startswith("compute.")
     expected = key_paths(real["payload"])
@@ -92,10 +77,10 @@ def test_instance_updates_have_the_recorded_keys(recorded, fixture, build, step)
     assert key_paths(note.payload) == expected
 
 
-def test_instance_update_states_follow_the_recorded_transitions(recorded):
+def test_instance_update_states_follow_the_recorded_transitions(recorded_notification):
     boot, delete = lab.instance_boot(INSTANCE, now=NOW)[1].payload, lab.instance_delete(INSTANCE, now=NOW)[3].payload
-    for built, real in ((boot, recorded("compute_instance_update_instance_add")),
-                        (delete, recorded("compute_instance_update_instance_delete"))):
+    for built, real in ((boot, recorded_notification("compute_instance_update_instance_add")),
+                        (delete, recorded_notification("compute_instance_update_instance_delete"))):
         assert (built["old_state"], built["state"]) == (real["payload"]["old_state"], real["payload"]["state"])
     rename = lab.instance_rename(INSTANCE, "web-0", now=NOW)[0].payload
     assert (rename["display_name"], rename["old_display_name"], rename["state"]) == ("web-1", "web-0", "active")
@@ -141,8 +126,8 @@ def test_delete_and_power_changes_end_in_the_right_state():
     ("instance-delete-end", lab.instance_delete, -1),
     ("instance-power_off-end", lab.instance_power_off, -1),
 ])
-def test_versioned_notifications_have_the_sample_keys(versioned, fixture, build, step):
-    real, note = versioned(fixture), build(INSTANCE, versioned=True, now=NOW)[step]
+def test_versioned_notifications_have_the_sample_keys(versioned_notification, fixture, build, step):
+    real, note = versioned_notification(fixture), build(INSTANCE, versioned=True, now=NOW)[step]
     assert (note.event_type, note.priority) == (real["event_type"], real["priority"])
     assert note.publisher_id == "nova-compute:node-3" and real["publisher_id"].startswith("nova-compute:")
     assert (note.exchange, note.topic) == ("nova", "versioned_notifications")
@@ -190,8 +175,9 @@ def neutron_cases():
 
 
 @pytest.mark.parametrize("fixture, build, newer", neutron_cases(), ids=[c[0] for c in neutron_cases()])
-def test_neutron_bodies_have_the_recorded_keys_plus_the_newer_standard_ones(recorded, fixture, build, newer):
-    real = recorded(fixture)
+def test_neutron_bodies_have_the_recorded_keys_plus_the_newer_standard_ones(recorded_notification, fixture, build,
+                                                                            newer):
+    real = recorded_notification(fixture)
     note = the(build(), real["event_type"])
     assert note.priority == real["priority"] and note.publisher_id == "network.controller"
     [resource] = real["payload"]
@@ -204,8 +190,8 @@ def test_neutron_bodies_have_the_recorded_keys_plus_the_newer_standard_ones(reco
     ("router_delete_end", lambda: lab.router_delete(ROUTER, now=NOW)),
     ("port_delete_start", lambda: lab.port_delete(VM_PORT, now=NOW)),
 ])
-def test_neutron_deletions_name_the_object_like_the_recorded_ones(recorded, fixture, build):
-    real = recorded(fixture)
+def test_neutron_deletions_name_the_object_like_the_recorded_ones(recorded_notification, fixture, build):
+    real = recorded_notification(fixture)
     note = the(build(), real["event_type"])
     [(id_key, object_id)] = real["payload"].items()
     assert set(real["payload"]) <= set(note.payload) and note.payload[id_key]
@@ -234,8 +220,9 @@ def test_neutron_bodies_carry_what_detects_stale_updates():
     assert subnet["allocation_pools"] == [{"start": "172.16.13.2", "end": "172.16.13.254"}]
 
 
-def test_request_context_has_the_recorded_context_keys_but_no_token(recorded):
-    real = {k.removeprefix("_context_") for k in recorded("network_create_end") if k.startswith("_context_")}
+def test_request_context_has_the_recorded_context_keys_but_no_token(recorded_notification):
+    body = recorded_notification("network_create_end")
+    real = {k.removeprefix("_context_") for k in body if k.startswith("_context_")}
     context = lab.request_context(PROJECT, INSTANCE["user_id"], "demo", "admin", now=NOW)
     assert set(context) == real - {"auth_token"}
     assert context["timestamp"] == "2025-03-14 09:26:53.589793" and context["request_id"].startswith("req-")

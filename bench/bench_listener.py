@@ -1,0 +1,146 @@
+"""Keeping the inventory live: a lab served by another process (``calipso lab serve``, no
+latency) changes its cloud; Nova's and Neutron's notifications go through a private
+RabbitMQ to a listener in this process, which applies them to PostgreSQL.
+
+Figures, at 1,000 and at 20,000 instances (20 per host; Open vSwitch with vlan networks,
+so that the first scan of the large lab is not spent on a mesh of 1,000 tunnel ends):
+- sustained ingest: notifications applied per second while the lab changes as fast as it
+  can (a backlog builds up, so batches fill);
+- publish→commit latency (p50, p99) with the lab sending about 300 notifications/s;
+- cost per change (processing time / changes) at both sizes, and their ratio;
+- whether the inventory still equals the lab's ground truth afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from calipso_core.broker import RabbitBroker
+from calipso_core.context import Calipso
+from calipso_core.environments import config_section
+from calipso_core.lab.control import LabClient
+from calipso_core.lab.truth import compare, stored_document
+from calipso_core.listener import EnvironmentListener, ListenOptions
+from calipso_core.seed import seed_defaults
+
+SIZES = ((50, 1_000), (1_000, 20_000))
+BURST_CHANGES = 400
+PACED_SECONDS = 20
+PACED_CHANGES_PER_S = 61  # about 300 notifications/s (~4.9 per change)
+SCAN = """
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+from calipso_core.context import Calipso
+from calipso_core.scan.controller import Scan
+app = Calipso(sys.argv[1])
+started = time.perf_counter()
+summary = Scan(app, sys.argv[2], concurrency=32).run()
+print(json.dumps({"seconds": time.perf_counter() - started, "status": summary.status}))
+"""
+
+
+def start_lab(hosts: int, instances: int, workdir: Path, amqp_url: str) -> tuple[subprocess.Popen, dict]:
+    config = workdir / f"lab-{hosts}.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calipso_core", "lab", "serve", "--hosts", str(hosts), "--instances", str(instances),
+         "--type-driver", "vlan", "--latency-ms", "0", "--amqp-url", amqp_url, "--name", f"bench-listen-{hosts}",
+         "--config-out", str(config), "--workdir", str(workdir / f"lab-{hosts}")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while not config.exists() or not config.read_text().strip().endswith("}"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the lab of {hosts} hosts did not start")
+        time.sleep(0.2)
+    return process, json.loads(config.read_text())
+
+
+def scan(url: str, env: str) -> float:
+    result = subprocess.run([sys.executable, "-c", SCAN, url, env], capture_output=True, text=True, timeout=7200,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    if result.returncode:
+        raise RuntimeError(f"scan of {env} failed: {result.stderr[-2000:]}")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if report["status"] != "completed":
+        raise RuntimeError(f"scan of {env}: {report['status']}")
+    return report["seconds"]
+
+
+def drained(broker: RabbitBroker, env: str) -> bool:
+    pools = [q for name, q in broker.queues().items() if name.startswith(f"calipso-{env}")]
+    return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
+
+
+def wait_drained(broker: RabbitBroker, env: str, timeout: float = 3600) -> None:
+    deadline = time.monotonic() + timeout
+    while not drained(broker, env):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the listener of {env} did not catch up within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def measure(db_url: str, broker: RabbitBroker, hosts: int, instances: int, workdir: Path) -> dict:
+    process, doc = start_lab(hosts, instances, workdir, broker.url)
+    app = Calipso(db_url)
+    try:
+        seed_defaults(app.engine, app.plugins)
+        app.environments.save(doc, replace=True)
+        env, client = doc["name"], LabClient(config_section(doc, "Lab"))
+        scan_seconds = scan(db_url, env)
+        with EnvironmentListener(app, env, ListenOptions()) as listener:
+            stats = listener.processor.stats
+            started = time.perf_counter()
+            client.churn(BURST_CHANGES, seed=1)
+            wait_drained(broker, env)
+            burst = time.perf_counter() - started
+            burst_notes, burst_seconds = stats["notifications"], stats["seconds"]
+            listener.processor.latencies.clear()
+            before, started = stats["notifications"], time.perf_counter()
+            client.churn(PACED_SECONDS * PACED_CHANGES_PER_S, seed=2, rate=PACED_CHANGES_PER_S)
+            wait_drained(broker, env)
+            paced = time.perf_counter() - started
+            latencies = list(listener.processor.latencies)
+            paced_rate = (stats["notifications"] - before) / paced
+        result = compare(client.truth(), stored_document(app.inventory, app.engine, env))
+        return {"hosts": hosts, "instances": instances, "scan_s": scan_seconds, "burst_rate": burst_notes / burst,
+                "per_change_ms": 1000 * burst_seconds / BURST_CHANGES,
+                "per_note_ms": 1000 * burst_seconds / burst_notes,
+                "paced_rate": paced_rate, "p50": statistics.median(latencies) if latencies else float("nan"),
+                "p99": percentile(latencies, 0.99), "differences": result.differences}
+    finally:
+        app.close()
+        process.terminate()
+        process.wait(120)
+
+
+def run(db_url: str) -> list[str]:
+    lines, results = [], []
+    with tempfile.TemporaryDirectory(prefix="calipso-bench-listen-") as tmp:
+        workdir = Path(tmp)
+        workdir.chmod(0o755)  # the broker runs as its own user
+        with RabbitBroker(workdir / "rabbitmq") as broker:
+            for hosts, instances in SIZES:
+                r = measure(db_url, broker, hosts, instances, workdir)
+                results.append(r)
+                lines.append(
+                    f"{r['instances']:,} instances / {r['hosts']:,} hosts (scan {r['scan_s']:.0f} s): "
+                    f"ingest {r['burst_rate']:.0f} notifications/s ({BURST_CHANGES} changes at once), "
+                    f"{r['per_change_ms']:.1f} ms per change ({r['per_note_ms']:.2f} ms per notification); "
+                    f"at {r['paced_rate']:.0f}/s publish→commit p50 {r['p50']:.2f} s, p99 {r['p99']:.2f} s; "
+                    f"differences from the lab's truth: {r['differences']}")
+    if len(results) == 2:
+        small, large = results
+        lines.append(f"cost per change at {large['instances']:,} vs {small['instances']:,} instances: "
+                     f"{large['per_change_ms'] / small['per_change_ms']:.2f}x")
+    return lines

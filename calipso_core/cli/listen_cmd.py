@@ -1,0 +1,80 @@
+"""``calipso listen ENV``: apply an environment's notifications to its inventory until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import warnings
+
+from rich.console import Console
+
+from calipso_core.errors import CalipsoError
+from calipso_core.listener import ListenOptions, listen
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def until_signalled(log_level: str) -> threading.Event:
+    """Log to stderr at ``log_level``; return an event that SIGINT or SIGTERM sets."""
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("paramiko", "pgserver"):  # a line per SSH login, per database start
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(log_level)))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("listen", help="keep an environment's inventory live from its notifications")
+    parser.add_argument("env", help="environment name (it needs an AMQP section)")
+    parser.add_argument("--batch-size", type=int, default=ListenOptions.batch_size,
+                        help=f"notifications applied in one transaction at most (default {ListenOptions.batch_size})")
+    parser.add_argument("--batch-timeout", type=float, default=ListenOptions.batch_timeout,
+                        help=f"seconds to wait for a batch to fill (default {ListenOptions.batch_timeout})")
+    parser.add_argument("--no-versioned", dest="versioned", action="store_false",
+                        help="do not read Nova's versioned notifications")
+    parser.add_argument("--reconcile-every", type=float, default=0.0, metavar="SECONDS",
+                        help="rescan the environment this often and report what it repaired (default: never)")
+    parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
+    parser.set_defaults(run=run)
+
+
+def run(app, args) -> int:
+    stop = until_signalled(args.log_level)
+    options = ListenOptions(batch_size=args.batch_size, batch_timeout=args.batch_timeout, versioned=args.versioned,
+                            reconcile_every=args.reconcile_every)
+    console = Console(stderr=True)
+
+    def reconciled(repair) -> None:
+        console.print(f"reconciliation scan {repair.scan_id}: {repair.total} repairs", highlight=False)
+
+    stats = listen(app, args.env, stop, options, on_reconciled=reconciled)
+    console.print(f"{args.env}: {stats['notifications']} notifications applied in {stats['batches']} batches "
+                  f"({stats['rejected']} rejected, {stats['stale']} stale)", highlight=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``calipso listen`` on its own: how ``calipso manager`` starts each listener."""
+    from calipso_core.context import Calipso
+
+    warnings.filterwarnings("ignore", message=".*[Ee]ventlet.*")
+    parser = argparse.ArgumentParser(prog="calipso")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["listen", *(sys.argv[1:] if argv is None else argv)])
+    app = Calipso()
+    try:
+        return run(app, args)
+    except CalipsoError as error:
+        Console(stderr=True, soft_wrap=True).print(f"error: {error}", highlight=False, markup=False)
+        return 1
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

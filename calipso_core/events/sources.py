@@ -1,0 +1,87 @@
+"""The environment's sources (APIs, hosts) as a listener uses them.
+
+A scan builds its clients and reads each collection once; a listener lives for days, so
+``LiveSources`` keeps the clients (API sessions, kept-open SSH connections) across batches
+and forgets the data at the start of each batch, except what a handler asked to keep
+(``keep``): data that only changes with an event the listener sees (a region's networks)
+stays until a handler of such an event calls ``forget``, or until its time is up.
+``scope()`` gives a handler a context of its own (its own data, the same clients) that it
+may pre-fill with just the part of a collection it needs (the servers of one host).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from calipso_core.scan.context import ScanContext
+from calipso_core.scan.context import _Failed as FailedValue  # a loader's remembered error
+
+
+def _is_client_key(key: Any) -> bool:
+    return isinstance(key, tuple) and len(key) == 2 and key[0] == "client"
+
+
+class LiveSources(ScanContext):
+    """Clients kept for the listener's life; data kept for one batch (or until forgotten)."""
+
+    def __init__(self, environment, inventory, settings: dict | None = None):
+        super().__init__(environment, inventory, settings)
+        self._kept: dict[Hashable, tuple[float, Any]] = {}  # key -> (expiry, value)
+        self._kept_lock = threading.Lock()
+
+    def new_batch(self) -> None:
+        """Forget everything read so far, and clients that could not be built (they are
+        tried again); keep the working clients."""
+        with self._guard:
+            kept = {k: v for k, v in self._values.items() if _is_client_key(k) and not isinstance(v, FailedValue)}
+            self._values = kept
+            self._locks = {k: lock for k, lock in self._locks.items() if k in kept}
+
+    def keep(self, key: Hashable, loader: Callable[[], Any], ttl: float = 300.0) -> Any:
+        """The value of ``key``, loaded once and kept across batches for at most ``ttl``
+        seconds or until ``forget``. A loader's error is not kept."""
+        now = time.monotonic()
+        with self._kept_lock:
+            found = self._kept.get(key)
+            if found is not None and found[0] > now:
+                return found[1]
+        value = loader()
+        with self._kept_lock:
+            self._kept[key] = (now + ttl, value)
+        return value
+
+    def forget(self, match: Callable[[Hashable], bool] = lambda key: True) -> None:
+        """Drop the kept values whose key ``match`` accepts (all by default)."""
+        with self._kept_lock:
+            for key in [k for k in self._kept if match(k)]:
+                del self._kept[key]
+
+    def scope(self) -> ScopedSources:
+        """A context with empty data that uses this one's clients."""
+        return ScopedSources(self)
+
+
+class ScopedSources(ScanContext):
+    """Data of its own (pre-filled with ``seed``), clients of its parent."""
+
+    def __init__(self, parent: LiveSources):
+        super().__init__(parent.environment, parent.inventory, parent.settings)
+        self.parent = parent
+        self._seeds: dict[Any, Callable[[], Any]] = {}
+
+    def client(self, name: str, factory: Callable[[ScanContext], Any]) -> Any:
+        return self.parent.client(name, factory)
+
+    def seed(self, key: Any, loader: Callable[[], Any]) -> None:
+        """Decide what ``key`` holds before any fetcher asks for it (loaded when first asked)."""
+        self._seeds[key] = loader
+
+    def cached(self, key: Any, loader: Callable[[], Any]) -> Any:
+        return super().cached(key, self._seeds.get(key, loader))
+
+    def from_parent(self, key: Any, loader: Callable[[], Any], ttl: float = 300.0) -> None:
+        """Share one value with the parent, kept across batches (see ``LiveSources.keep``)."""
+        self.seed(key, lambda: self.parent.keep(key, loader, ttl))

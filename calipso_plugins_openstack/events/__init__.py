@@ -1,0 +1,1 @@
+"""The OpenStack plugin's notification handlers (registered with ``calipso_event_handlers``)."""

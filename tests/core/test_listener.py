@@ -1,0 +1,278 @@
+"""The listener on a real RabbitMQ and PostgreSQL, with a test plugin's handlers: changes
+applied in batches with only the touched links and cliques recomputed, bad notifications
+recorded, database outages retried, acknowledgement after the commit, reconciliation,
+and the manager that supervises one listener process per environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
+
+from calipso_core import hookimpl
+from calipso_core.context import Calipso
+from calipso_core.events import EventError
+from calipso_core.events.reconcile import reconcile
+from calipso_core.events.rescan import rescan_subtree
+from calipso_core.listener import EnvironmentListener, ListenOptions, declare_queues
+from calipso_core.manager import ListenerManager, ManagerOptions
+from calipso_core.messaging import NotificationPublisher, RetryLater, bus_settings, pool_name
+from calipso_core.plugins import PluginInfo, get_plugin_manager
+from calipso_core.scan.controller import Scan, rebuild_cliques
+from calipso_core.seed import seed_defaults
+from calipso_core.store.tables import cliques, messages
+from calipso_core.types import CliqueType, EventHandler, Fetcher, FetchType, Folder, LinkFinder, Scanner
+
+pytestmark = pytest.mark.timeout(180)
+FAST = ListenOptions(batch_size=20, batch_timeout=0.1, versioned=False)
+
+
+def wait_until(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+class ToyCloud:
+    """Hosts with vNICs, and handlers for the notifications a toy cloud would send."""
+
+    def __init__(self):
+        self.hosts = {f"node-{h}": [f"node-{h}-tap{v}" for v in range(2)] for h in range(4)}
+        self.failures: dict[str, int] = {}  # event type -> failures still to come
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def fetch_hosts(self, ctx, parent):
+        return [{"id": name, "name": name, "host": name} for name in self.hosts]
+
+    def fetch_vnics(self, ctx, parent):
+        return [{"id": v, "name": v.rsplit("-", 1)[1]} for v in self.hosts[parent["host"]]]
+
+    # -- handlers ----------------------------------------------------------------------
+
+    def vnics_changed(self, ev, note):
+        host = note.payload.get("host")
+        if not isinstance(host, str):
+            raise EventError("host is missing", related_object=note.payload.get("id"))
+        self._maybe_fail(note.event_type)
+        self.gate.wait(30)
+        ev.later(("host", host), lambda ctx: self.refresh(ctx, host))
+
+    def refresh(self, ev, host):
+        rescan_subtree(ev, ev.get(host), "toy.host", ev.sources.scope())
+        ev.relink(host)
+
+    def broken(self, ev, note):
+        raise RuntimeError("the toy handler is broken")
+
+    def _maybe_fail(self, event_type):
+        if self.failures.get(event_type, 0) > 0:
+            self.failures[event_type] -= 1
+            if event_type.endswith("db"):
+                raise sa_exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+            raise RetryLater("not there yet")
+
+    @hookimpl
+    def calipso_fetchers(self):
+        return [Fetcher("toy.hosts", self.fetch_hosts), Fetcher("toy.vnics", self.fetch_vnics, source="cli")]
+
+    @hookimpl
+    def calipso_scanners(self):
+        return [
+            Scanner("toy.root", (FetchType("hosts_folder", folder=Folder("hosts", "Hosts"),
+                                           children_scanner="toy.hosts"),), extends="environment"),
+            Scanner("toy.hosts", (FetchType("host", fetcher="toy.hosts", children_scanner="toy.host"),)),
+            Scanner("toy.host", (FetchType("vnic", fetcher="toy.vnics"),)),
+        ]
+
+    @hookimpl
+    def calipso_link_finders(self):
+        def host_vnic(ctx):
+            return [{"link_type": "host-vnic", "source_id": v["host"], "target_id": v["id"], "link_name": v["name"],
+                     "host": v["host"]} for v in ctx.objects("vnic")]
+
+        return [LinkFinder("toy.host-vnic", ("host-vnic",), host_vnic)]
+
+    @hookimpl
+    def calipso_clique_types(self):
+        return [CliqueType("host", "host", ("host-vnic",))]
+
+    @hookimpl
+    def calipso_event_handlers(self):
+        return [EventHandler("toy.vnics", ("toy.vnics", "toy.vnics.retry", "toy.vnics.db"), self.vnics_changed),
+                EventHandler("toy.broken", ("toy.broken",), self.broken)]
+
+
+@pytest.fixture
+def toy(calipso, calipso_database_url, rabbitmq):
+    """A scanned toy environment that listens on the test broker, and a publisher."""
+    cloud = ToyCloud()
+    plugins = get_plugin_manager(load_entry_points=False)
+    plugins.register_plugin(cloud, PluginInfo("toy", "calipso-test-toy", "0", "tests"))
+    app = Calipso(calipso_database_url, plugins=plugins)
+    app.engine = calipso.engine
+    seed_defaults(app.engine, plugins)
+    name = f"toy-{uuid.uuid4().hex[:8]}"  # a pool of its own on the shared broker
+    app.environments.save({"name": name, "distribution": "Calipso-lab", "listen": True,
+                           "configuration": [rabbitmq.amqp_section()]})
+    assert Scan(app, name).run().status == "completed"
+    with NotificationPublisher(bus_settings(rabbitmq.amqp_section()), "nova") as publisher:
+        yield app, cloud, name, publisher
+
+
+def publish(publisher, event_type: str, payload) -> None:
+    publisher.send("toy.controller", event_type, "INFO", payload)
+
+
+def stored_cliques(app, env: str) -> dict[str, dict]:
+    with app.engine.connect() as conn:
+        return {row.focal_point: {"doc": row.doc, "at": row.last_scanned}
+                for row in conn.execute(select(cliques).where(cliques.c.environment == env))}
+
+
+def records(app, env: str) -> list:
+    with app.engine.connect() as conn:
+        return list(conn.execute(select(messages).where(messages.c.environment == env).order_by(messages.c.id)))
+
+
+def test_a_change_sent_during_a_scan_waits_and_touches_only_its_host(toy, rabbitmq):
+    app, cloud, env, publisher = toy
+    assert pool_name(env) in rabbitmq.queues()  # the scan declared it before anything listened
+    before = stored_cliques(app, env)
+    cloud.hosts["node-1"].append("node-1-tap7")
+    publish(publisher, "toy.vnics", {"host": "node-1"})
+    with EnvironmentListener(app, env, FAST) as listener:
+        assert wait_until(lambda: app.inventory.get(env, "node-1-tap7") is not None)
+        assert wait_until(lambda: listener.processor.stats["batches"] >= 1)
+    after = stored_cliques(app, env)
+    assert after["node-1"]["doc"]["nodes"] == ["node-1", "node-1-tap0", "node-1-tap1", "node-1-tap7"]
+    assert {h for h in after if after[h]["at"] != before[h]["at"]} == {"node-1"}  # the others were not rewritten
+    rebuild_cliques(app.engine, app.inventory, app.environments.get(env),
+                    lambda t: app.inventory.find(env, {"type": t}))
+    assert {k: v["doc"] for k, v in stored_cliques(app, env).items()} == {k: v["doc"] for k, v in after.items()}
+
+
+def test_bad_notifications_become_messages_and_the_listener_goes_on(toy):
+    app, cloud, env, publisher = toy
+    publish(publisher, "toy.unknown", {"host": "node-0"})
+    publish(publisher, "toy.broken", {"host": "node-0"})
+    publish(publisher, "toy.vnics", {"id": "vnic-9"})  # no host
+    publish(publisher, "toy.vnics", "not an object")
+    publish(publisher, "toy.vnics", {"host": "node-\x00"})
+    cloud.hosts["node-2"].append("node-2-tap5")
+    publish(publisher, "toy.vnics", {"host": "node-2"})
+    with EnvironmentListener(app, env, FAST) as listener:
+        assert wait_until(lambda: app.inventory.get(env, "node-2-tap5") is not None)
+        assert wait_until(lambda: len(records(app, env)) >= 5)
+        assert listener.processor.stats["rejected"] == 4  # the NUL one fails later, in its host's rescan
+    found = {(r.event_type, r.level): r for r in records(app, env)}
+    [late] = [r for r in records(app, env) if r.doc["reason"] == "deferred step failed"]
+    assert "NUL" in late.doc["message"] and "\x00" not in late.doc["message"]
+    assert found[("toy.unknown", "warn")].doc["payload"] == {"host": "node-0"}
+    assert "RuntimeError: the toy handler is broken" in found[("toy.broken", "error")].doc["reason"]
+    assert found[("toy.vnics", "error")].related_object in ("vnic-9", None)
+    reasons = sorted(r.doc["reason"] for r in records(app, env) if r.event_type == "toy.vnics")
+    assert reasons[0] == "host is missing" and "not an object" in reasons[1]
+
+
+def test_a_database_outage_is_retried_not_dropped(toy):
+    app, cloud, env, publisher = toy
+    cloud.failures["toy.vnics.db"] = 2
+    cloud.hosts["node-3"].append("node-3-tap4")
+    publish(publisher, "toy.vnics.db", {"host": "node-3"})
+    with EnvironmentListener(app, env, FAST) as listener:
+        assert wait_until(lambda: app.inventory.get(env, "node-3-tap4") is not None)
+        assert listener.processor.stats["retried_batches"] == 2
+    assert records(app, env) == []
+
+
+def test_a_handler_that_keeps_asking_for_a_retry_is_given_up_with_a_message(toy):
+    app, cloud, env, publisher = toy
+    cloud.failures["toy.vnics.retry"] = 100
+    publish(publisher, "toy.vnics.retry", {"host": "node-0"})
+    with EnvironmentListener(app, env, FAST) as listener:
+        listener.processor.retries = 2
+        assert wait_until(lambda: len(records(app, env)) == 1, timeout=60)
+    [message] = records(app, env)
+    assert message.event_type == "toy.vnics.retry" and "not there yet" in message.doc["reason"]
+    assert cloud.failures["toy.vnics.retry"] == 100 - 4  # 3 rounds, and the careful run that gave up
+
+
+def test_the_acknowledgement_comes_after_the_commit(toy, rabbitmq):
+    app, cloud, env, publisher = toy
+    cloud.gate.clear()
+    cloud.hosts["node-0"].append("node-0-tap3")
+    publish(publisher, "toy.vnics", {"host": "node-0"})
+    queue = pool_name(env)
+    with EnvironmentListener(app, env, FAST):
+        assert wait_until(lambda: rabbitmq.queues()[queue]["messages_unacknowledged"] == 1)
+        assert app.inventory.get(env, "node-0-tap3") is None  # being handled, not committed, not acked
+        cloud.gate.set()
+        assert wait_until(lambda: app.inventory.get(env, "node-0-tap3") is not None)
+        assert wait_until(lambda: rabbitmq.queues()[queue]["messages_unacknowledged"] == 0)
+    assert rabbitmq.queues()[queue]["messages_ready"] == 0
+
+
+def test_reconciliation_reports_what_it_repaired(toy):
+    app, cloud, env, _ = toy
+    cloud.hosts["node-0"].append("node-0-tap8")  # changes nobody announced
+    del cloud.hosts["node-3"]
+    repair = reconcile(app, env)
+    assert repair.added[("objects", "vnic")] == ["node-0-tap8"]
+    assert repair.removed[("objects", "host")] == ["node-3"]
+    assert repair.removed[("cliques", "host")] == ["node-3"]
+    texts = [r.doc["message"] for r in records(app, env)]
+    assert "reconciliation added 1 objects of type vnic: node-0-tap8" in texts
+    assert any(t.startswith(f"reconciliation scan {repair.scan_id} (completed):") for t in texts)
+    again = reconcile(app, env)
+    assert again.total == 0
+    assert records(app, env)[-1].doc["message"].endswith("nothing to repair")
+
+
+def test_declaring_queues_needs_an_environment_that_listens(rabbitmq):
+    assert declare_queues({"name": "quiet", "listen": False, "configuration": [rabbitmq.amqp_section()]}) == []
+    assert declare_queues({"name": "no-bus", "listen": True, "configuration": []}) == []
+    name = f"loud-{uuid.uuid4().hex[:6]}"
+    queues = declare_queues({"name": name, "listen": True, "configuration": [rabbitmq.amqp_section()]})
+    assert queues == [pool_name(name), pool_name(name, "versioned_notifications")]
+    assert set(queues) <= set(rabbitmq.queues())
+
+
+def test_the_manager_runs_restarts_and_stops_one_listener_per_environment(toy, rabbitmq, calipso_database_url,
+                                                                          tmp_path):
+    app, cloud, env, _ = toy
+    app.environments.save({"name": f"{env}-new", "listen": True, "configuration": [rabbitmq.amqp_section()]})
+    options = ManagerOptions(interval=0.1, first_backoff=0.2, stop_timeout=20, log_dir=tmp_path,
+                             child_env={"CALIPSO_DATABASE_URL": calipso_database_url})
+    manager = ListenerManager(app, options)
+    queue = pool_name(env)
+    try:
+        manager.step()
+        assert set(manager.children) == {env}  # the one not scanned yet has none
+        assert app.environments.get(env)["operational"] == "running"
+        assert wait_until(lambda: rabbitmq.queues()[queue]["consumers"] >= 1, timeout=60)
+        first = manager.children[env].process.pid
+        os.kill(first, signal.SIGKILL)
+        assert wait_until(lambda: manager.children[env].process.poll() is not None)
+        manager.step()
+        assert app.environments.get(env)["operational"] == "error"
+        assert wait_until(lambda: (manager.step(), manager.children[env].alive)[1], timeout=10)
+        assert manager.children[env].process.pid != first
+        assert app.environments.get(env)["operational"] == "running"
+        assert wait_until(lambda: rabbitmq.queues()[queue]["consumers"] >= 1, timeout=60)
+        app.environments.update(env, listen=False)
+        manager.step()
+        assert env not in manager.children
+        assert app.environments.get(env)["operational"] == "stopped"
+        assert rabbitmq.queues()[queue]["consumers"] == 0
+    finally:
+        manager.stop_all()
