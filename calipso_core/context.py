@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from calipso_core import db
@@ -11,6 +12,9 @@ from calipso_core.environments import Environments
 from calipso_core.plugins import CalipsoPluginManager, get_plugin_manager
 from calipso_core.store import Inventory
 from calipso_core.types import ConfigSection
+
+#: Connections the reader opens past its pool's size when busy (closed again after use).
+READER_OVERFLOW = 20
 
 
 class Calipso:
@@ -30,6 +34,18 @@ class Calipso:
         return db.get_engine(self._database_url)
 
     @cached_property
+    def reader(self) -> Engine:
+        """An engine for work that only reads (the API's ``GET`` requests), with its own
+        pool of connections in autocommit mode: a query is one round trip, without
+        ``BEGIN`` and ``ROLLBACK`` around it. Under PostgreSQL's default isolation (read
+        committed) each statement of a transaction sees its own snapshot anyway, so the
+        answers are the same. (Autocommit set per connection on the shared pool would
+        cost a ``SET`` round trip at each checkout and check-in instead.)"""
+        return create_engine(self.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+                             pool_size=self.engine.pool.size(), max_overflow=READER_OVERFLOW,
+                             json_serializer=db.dumps)
+
+    @cached_property
     def inventory(self) -> Inventory:
         return Inventory(self.engine)
 
@@ -42,5 +58,6 @@ class Calipso:
         return self.plugins.records("calipso_config_sections")
 
     def close(self) -> None:
-        if "engine" in self.__dict__:
-            self.engine.dispose()
+        for name in ("reader", "engine"):
+            if name in self.__dict__:
+                self.__dict__[name].dispose()

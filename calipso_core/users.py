@@ -4,6 +4,12 @@ Passwords are kept as salted scrypt hashes (``hashlib.scrypt``, a random 16-byte
 per password). A token is a random URL-safe string handed to the client once; only its
 SHA-256 is stored, with the user's role and an expiry, so a copy of the database does
 not let anyone call the API.
+
+A ``Users`` store may remember the tokens it has validated for a few seconds
+(``token_cache``), so that a busy API does not ask the database on every request.
+A token revoked (or a user removed) through that same store stops working at once;
+through another process (another API worker, ``calipso user remove``) it keeps working
+there for at most ``token_cache`` seconds. A token never outlives its expiry.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
@@ -28,6 +36,9 @@ READ_ONLY = "read-only"
 READ_WRITE = "read-write"
 ROLES = (READ_ONLY, READ_WRITE)
 DEFAULT_TOKEN_LIFETIME = timedelta(days=1)
+#: Seconds the API remembers a validated token (the longest a token revoked elsewhere
+#: keeps working in a process that validated it just before).
+DEFAULT_TOKEN_CACHE = 5.0
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
@@ -106,6 +117,50 @@ class IssuedToken:
                 "issued_at": self.issued_at.isoformat(), "expires_at": self.expires_at.isoformat()}
 
 
+class TokenCache:
+    """Validated tokens (by their SHA-256), each kept for ``seconds`` at most and never
+    past its expiry. Shared by the threads of a process: each step is one dict operation,
+    and a validation that read the database before a token was forgotten is not kept
+    (``forgotten`` counts the forgetting)."""
+
+    #: Entries kept at most; past it the cache starts again empty.
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self.forgotten = 0
+        self._entries: dict[str, tuple[User, float, datetime]] = {}
+
+    def get(self, digest: str) -> User | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        user, kept_until, expires_at = entry
+        if self.clock() >= kept_until or datetime.now(UTC) >= expires_at:
+            self._entries.pop(digest, None)
+            return None
+        return user
+
+    def put(self, digest: str, user: User, expires_at: datetime, forgotten: int) -> None:
+        """Keep ``user`` for ``digest``, unless something was forgotten since the caller
+        read ``forgotten`` (its database answer may be older than that)."""
+        if self.seconds <= 0 or forgotten != self.forgotten:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[digest] = (user, self.clock() + self.seconds, expires_at)
+
+    def forget(self, digest: str) -> None:
+        self.forgotten += 1
+        self._entries.pop(digest, None)
+
+    def forget_user(self, name: str) -> None:
+        self.forgotten += 1
+        for digest, (user, _, _) in list(self._entries.items()):
+            if user.name == name:
+                self._entries.pop(digest, None)
+
+
 def check_new_user(name: str, password: str, role: str) -> None:
     """Raise ``ConfigError`` when a user could not be added as given."""
     problems = []
@@ -119,12 +174,20 @@ def check_new_user(name: str, password: str, role: str) -> None:
         raise ConfigError(f"user {name!r} cannot be added:", problems)
 
 
-class Users:
-    """The ``users`` and ``api_tokens`` tables."""
+#: The user and expiry of a stored token that has not expired.
+_VALID_TOKEN = select(api_tokens.c.username, api_tokens.c.role, api_tokens.c.expires_at).where(
+    api_tokens.c.token_hash == bindparam("digest"), api_tokens.c.expires_at > bindparam("now"))
 
-    def __init__(self, engine: Engine, token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME):
+
+class Users:
+    """The ``users`` and ``api_tokens`` tables; validated tokens are remembered for
+    ``token_cache`` seconds (0: the database is asked every time)."""
+
+    def __init__(self, engine: Engine, token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
+                 token_cache: float = 0):
         self.engine = engine
         self.token_lifetime = token_lifetime
+        self.validated = TokenCache(token_cache)
 
     # -- users -----------------------------------------------------------------------
 
@@ -155,6 +218,7 @@ class Users:
             conn.execute(delete(api_tokens).where(api_tokens.c.username == name))
             if conn.execute(delete(users).where(users.c.name == name)).rowcount == 0:
                 raise NotFound(f"no user named {name!r}")
+        self.validated.forget_user(name)
 
     def authenticate(self, name: str, password: str) -> User:
         """The user whose name and password these are, else ``AuthenticationFailed``."""
@@ -181,16 +245,23 @@ class Users:
 
     def validate_token(self, token: str) -> User:
         """The user a token was issued to, if it exists and has not expired."""
-        query = select(api_tokens.c.username, api_tokens.c.role).where(
-            api_tokens.c.token_hash == token_hash(token), api_tokens.c.expires_at > datetime.now(UTC))
+        digest = token_hash(token)
+        if (user := self.validated.get(digest)) is not None:
+            return user
+        forgotten = self.validated.forgotten
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_VALID_TOKEN, {"digest": digest, "now": datetime.now(UTC)}).first()
         if row is None:
             raise AuthenticationFailed("the token is unknown or has expired")
-        return User(row.username, row.role)
+        user = User(row.username, row.role)
+        self.validated.put(digest, user, row.expires_at, forgotten)
+        return user
 
     def revoke_token(self, token: str) -> bool:
         """Delete a token; whether it existed."""
+        digest = token_hash(token)
         with self.engine.begin() as conn:
-            result = conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == token_hash(token)))
+            result = conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == digest))
+        self.validated.forget(digest)
         return result.rowcount > 0
+

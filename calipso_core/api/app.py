@@ -43,15 +43,17 @@ from calipso_core.api.routes import (
     search,
 )
 from calipso_core.context import Calipso
-from calipso_core.users import DEFAULT_TOKEN_LIFETIME, Users
+from calipso_core.users import DEFAULT_TOKEN_CACHE, DEFAULT_TOKEN_LIFETIME, Users
 
 ROUTE_MODULES = (
     auth_tokens, inventory, links, cliques, clique_types, clique_constraints, scans, scheduled_scans, messages,
     constants, monitoring_config_templates, environment_configs, aggregates, connection_tests, search, graph,
     impact, diff, health,
 )
-#: Environment variable the factory reads the token lifetime from (seconds).
+#: Environment variables the factory reads the token lifetime and the seconds a
+#: validated token is remembered from.
 TOKEN_LIFETIME_VARIABLE = "CALIPSO_TOKEN_LIFETIME"
+TOKEN_CACHE_VARIABLE = "CALIPSO_TOKEN_CACHE"
 
 
 def resource_operations() -> list[Operation]:
@@ -68,26 +70,31 @@ def openapi_operation(document_holder: dict) -> Operation:
 
 
 def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
-               lifespan=None) -> Starlette:
-    """The API over ``calipso`` (whose owner closes it); tokens last ``token_lifetime``."""
-    api = ApiState(calipso, Users(calipso.engine, token_lifetime), CapacityLimiter(handler_limit(calipso.engine)))
+               lifespan=None, token_cache: float = DEFAULT_TOKEN_CACHE) -> Starlette:
+    """The API over ``calipso`` (whose owner closes it); tokens last ``token_lifetime``
+    and, once validated, are taken as valid for ``token_cache`` seconds without asking
+    the database (a token revoked through this app stops working at once)."""
+    users = Users(calipso.engine, token_lifetime, token_cache)
+    api = ApiState(calipso, users, CapacityLimiter(handler_limit(calipso.engine)))
     holder: dict = {}
     operations = [*resource_operations(), openapi_operation(holder)]
     holder["document"] = build_document(operations, __version__)
     routes = [Route(op.path, make_endpoint(op, api), methods=[op.method]) for op in operations]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.calipso = calipso
+    app.state.users = users
     app.state.operations = operations
     return app
 
 
 def app_factory() -> Starlette:
     """An app with its own context, from ``CALIPSO_DATABASE_URL`` (else the embedded
-    database) and ``CALIPSO_TOKEN_LIFETIME``; the plugins are loaded at startup (not by
-    the first request, which would wait seconds for them) and the context is closed at
-    shutdown."""
+    database), ``CALIPSO_TOKEN_LIFETIME`` and ``CALIPSO_TOKEN_CACHE``; the plugins are
+    loaded at startup (not by the first request, which would wait seconds for them) and
+    the context is closed at shutdown."""
     calipso = Calipso()
     lifetime = timedelta(seconds=int(os.environ.get(TOKEN_LIFETIME_VARIABLE, DEFAULT_TOKEN_LIFETIME.total_seconds())))
+    token_cache = float(os.environ.get(TOKEN_CACHE_VARIABLE, DEFAULT_TOKEN_CACHE))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -95,4 +102,4 @@ def app_factory() -> Starlette:
         yield
         calipso.close()
 
-    return create_app(calipso, lifetime, lifespan)
+    return create_app(calipso, lifetime, lifespan, token_cache)

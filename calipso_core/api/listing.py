@@ -18,9 +18,13 @@ from calipso_core.types import Document
 
 
 def fetch_page(engine: Engine, query: Select, limit: int, offset: int) -> list[Document]:
-    """The documents of one page of ``query`` (which must be ordered)."""
+    """The documents of one page of ``query`` (which must be ordered); when it reads
+    some columns and not the ``doc``, those of them that are not null."""
     with engine.connect() as conn:
-        return [join_document(row) for row in conn.execute(query.limit(limit).offset(offset))]
+        rows = conn.execute(query.limit(limit).offset(offset))
+        if "doc" in list(rows.keys()):
+            return [join_document(row) for row in rows]
+        return [{key: value for key, value in row._mapping.items() if value is not None} for row in rows]
 
 
 def fetch_one(engine: Engine, query: Select) -> Document | None:

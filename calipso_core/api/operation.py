@@ -20,6 +20,7 @@ from calipso_core.api.errors import ApiError, CalipsoJSONResponse
 from calipso_core.api.listing import check_constants
 from calipso_core.api.validation import Param, load_api_schema, parse_json, parse_query, validate_body
 from calipso_core.context import Calipso
+from calipso_core.store import Inventory
 from calipso_core.users import User, Users
 
 JSON = Mapping[str, Any]
@@ -101,7 +102,13 @@ class Call:
 
     @property
     def engine(self) -> Engine:
-        return self.api.calipso.engine
+        """The database; for ``GET`` (which never writes) the engine without transactions
+        (``Calipso.reader``)."""
+        return self.api.calipso.reader if self.request.method == "GET" else self.api.calipso.engine
+
+    @property
+    def inventory(self) -> Inventory:
+        return Inventory(self.engine)
 
     @property
     def limit(self) -> int:

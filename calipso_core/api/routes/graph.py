@@ -7,12 +7,17 @@ from calipso_core.api.listing import require_environment
 from calipso_core.api.operation import Call, Operation
 from calipso_core.api.responses import INTEGER, NULLABLE_STRING, STRING, STRINGS, obj
 from calipso_core.api.validation import ENV_NAME, Param
+from calipso_core.errors import NotFound
 from calipso_core.types import Document
 
 
 def get_graph(call: Call) -> Document:
-    require_environment(call.engine, call.params["env_name"])
-    return graph.clique_graph(call.engine, call.params["env_name"], call.params["focal_point"])
+    """The environment is looked up only when nothing is found (400 when it does not exist)."""
+    try:
+        return graph.clique_graph(call.engine, call.params["env_name"], call.params["focal_point"])
+    except NotFound:
+        require_environment(call.engine, call.params["env_name"])
+        raise
 
 
 NODE = obj(("id", "type", "name", "status"), id=STRING, type=STRING, name=STRING, status=NULLABLE_STRING)

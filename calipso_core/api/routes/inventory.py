@@ -14,6 +14,7 @@ from calipso_core.store import as_of
 from calipso_core.store.tables import inventory
 from calipso_core.types import Document
 
+#: The fields of an object in a list (columns: a page is read without the documents).
 LIST_FIELDS = ("id", "type", "name", "name_path")
 EXACT_FILTERS = ("id_path", "parent_id", "type")
 
@@ -45,19 +46,22 @@ def _from_history(call: Call) -> Document | dict:
 
 
 def get_inventory(call: Call) -> Document | dict:
+    """The environment is looked up only to explain an empty answer (400 when it does
+    not exist): an object found is in an environment that exists."""
     params = call.params
     environment = params["env_name"]
-    require_environment(call.engine, environment)
     if params["sub_tree"] and "parent_path" not in params:
         raise bad_request("sub_tree", "only meaningful with parent_path")
     if "as_of" in params:
+        require_environment(call.engine, environment)
         return _from_history(call)
     if "id" in params:
-        doc = call.calipso.inventory.get(environment, params["id"])
+        doc = call.inventory.get(environment, params["id"])
         if doc is None:
+            require_environment(call.engine, environment)
             raise not_found(f"no object {params['id']!r} in environment {environment!r}")
         return doc
-    query = select(inventory).where(inventory.c.environment == environment)
+    query = select(*(inventory.c[key] for key in LIST_FIELDS)).where(inventory.c.environment == environment)
     for key in EXACT_FILTERS:
         if key in params:
             query = query.where(inventory.c[key] == params[key])
@@ -66,7 +70,10 @@ def get_inventory(call: Call) -> Document | dict:
         query = query.where(inventory.c.id_path.startswith(prefix, autoescape=True))
         if not params["sub_tree"]:
             query = query.where(func.strpos(func.substr(inventory.c.id_path, len(prefix) + 1), "/") == 0)
-    return _page(fetch_page(call.engine, query.order_by(inventory.c.id), call.limit, call.offset))
+    page = fetch_page(call.engine, query.order_by(inventory.c.id), call.limit, call.offset)
+    if not page:
+        require_environment(call.engine, environment)
+    return _page(page)
 
 
 PARAMS = (

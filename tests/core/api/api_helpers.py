@@ -47,6 +47,21 @@ def serve(app) -> Iterator[str]:
         thread.join(START_TIMEOUT)
 
 
+def token_for(users, name: str) -> str:
+    """A new token of the user ``name`` (whose password is ``PASSWORD``)."""
+    return users.issue_token(users.authenticate(name, PASSWORD), "credentials").token
+
+
+class Clock:
+    """A monotonic clock that moves only when told (``clock.now += seconds``)."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def environment_doc(name: str = ENV, **fields) -> dict:
     """A valid environment with a CLI section holding a password."""
     return {

@@ -7,7 +7,7 @@ from __future__ import annotations
 import api_helpers
 import httpx
 import pytest
-from api_helpers import HTTP_TIMEOUT, PASSWORD, TOKEN, environment_doc, serve
+from api_helpers import HTTP_TIMEOUT, PASSWORD, TOKEN, environment_doc, serve, token_for
 
 from calipso_core.api import create_app
 from calipso_core.context import Calipso
@@ -47,10 +47,6 @@ def users(api_calipso):
     users.add("admin", PASSWORD, READ_WRITE)
     users.add("viewer", PASSWORD, READ_ONLY)
     return users
-
-
-def token_for(users: Users, name: str) -> str:
-    return users.issue_token(users.authenticate(name, PASSWORD), "credentials").token
 
 
 @pytest.fixture

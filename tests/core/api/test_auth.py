@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from api_helpers import ENV, HTTP_TIMEOUT, PASSWORD, TOKEN, assert_error
+from api_helpers import ENV, HTTP_TIMEOUT, PASSWORD, TOKEN, Clock, assert_error, serve, token_for
 from sqlalchemy import select, update
 
 from calipso_core.api import create_app
@@ -82,6 +82,19 @@ def test_deleting_the_token_revokes_it(client):
     assert response.status_code == 200 and response.json() == {"message": "token revoked"}
     assert_error(client.get("/messages", params={"env_name": ENV}), 401, "unknown or has expired")
     assert_error(client.delete("/auth/tokens"), 401)
+
+
+def test_a_token_revoked_by_another_process_stops_within_the_cache_seconds(api_calipso, users):
+    app = create_app(api_calipso, token_cache=5)
+    clock = app.state.users.validated.clock = Clock()
+    token = token_for(users, "viewer")
+    with serve(app) as url, httpx.Client(base_url=url, timeout=HTTP_TIMEOUT, headers={TOKEN: token}) as viewer:
+        assert viewer.get("/scans", params={"env_name": ENV}).status_code == 200
+        users.revoke_token(token)  # another worker, or calipso user remove
+        clock.now += 4.9
+        assert viewer.get("/scans", params={"env_name": ENV}).status_code == 200
+        clock.now += 0.1
+        assert_error(viewer.get("/scans", params={"env_name": ENV}), 401, "unknown or has expired")
 
 
 def test_an_expired_token_is_401(client, api_calipso):

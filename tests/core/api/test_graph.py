@@ -63,6 +63,11 @@ def test_the_graph_of_an_object_in_cliques(client, link_ids):
     assert_error(client.get("/graph", params={"env_name": ENV, "focal_point": "nothing"}), 404, "nothing")
 
 
+def test_the_graph_in_an_unknown_environment_is_400(client, link_ids):
+    assert_error(client.get("/graph", params={"env_name": "nowhere", "focal_point": "vm-1"}), 400,
+                 "env_name", "'nowhere'")
+
+
 def test_the_impact_of_a_pnic(client, link_ids):
     report = client.get("/impact", params={"env_name": ENV, "id": "node-1-eth0"}).json()
     assert report["object"]["type"] == "host_pnic"

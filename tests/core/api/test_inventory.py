@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from api_helpers import ENV, assert_error, environment_doc, small_inventory
 
 
@@ -39,6 +40,13 @@ def test_filters_by_parent_and_path(client, api_calipso):
     subtree = ids(client.get("/inventory", params={**query, "parent_path": f"/{ENV}/node-1", "sub_tree": "true"}))
     assert subtree == ["br-1", "node-1-eth0", "vedge-1", "vm-1", "vm-2", "vnic-1", "vnic-2"]
     assert_error(client.get("/inventory", params={**query, "sub_tree": "true"}), 400, "sub_tree", "parent_path")
+
+
+@pytest.mark.parametrize("query", [{"id": "vm-1"}, {"parent_id": "node-1"}, {"type": "instance"}, {}])
+def test_an_unknown_environment_is_400_whatever_is_asked(client, api_calipso, query):
+    api_calipso.inventory.upsert_objects(ENV, small_inventory())
+    assert client.get("/inventory", params={"env_name": ENV, **query}).status_code == 200
+    assert_error(client.get("/inventory", params={"env_name": "nowhere", **query}), 400, "env_name", "'nowhere'")
 
 
 def test_an_empty_list_is_an_empty_list(client, api_calipso):

@@ -95,6 +95,8 @@ def test_serve_answers_over_loopback(calipso, calipso_database_url, tmp_path, wo
     (("--workers", "0"), "--workers 0"),
     (("--port", "70000"), "--port 70000"),
     (("--token-lifetime", "0"), "--token-lifetime 0"),
+    (("--token-cache", "-1"), "--token-cache -1"),
+    (("--token-cache", "61"), "--token-cache 61"),
 ])
 def test_serve_refuses_bad_arguments(calipso, argv, words):
     args = parse("serve", *argv)

@@ -6,15 +6,24 @@ from __future__ import annotations
 import argparse
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_helpers import Clock
 from sqlalchemy import select
 
 from calipso_core.cli import user_cmd
 from calipso_core.errors import ConfigError, NotFound
 from calipso_core.store.tables import api_tokens, users
-from calipso_core.users import AuthenticationFailed, Users, hash_password, token_hash, verify_password
+from calipso_core.users import (
+    AuthenticationFailed,
+    TokenCache,
+    User,
+    Users,
+    hash_password,
+    token_hash,
+    verify_password,
+)
 
 
 def test_password_hashes_are_salted_scrypt():
@@ -66,6 +75,61 @@ def test_removing_a_user_removes_their_tokens(calipso):
         store.validate_token(token)
     with pytest.raises(NotFound):
         store.remove("ops")
+
+
+def cached_store(calipso, seconds: float = 5) -> tuple[Users, Clock]:
+    store, clock = Users(calipso.engine, token_cache=seconds), Clock()
+    store.validated = TokenCache(seconds, clock)
+    return store, clock
+
+
+def test_a_cached_token_revoked_elsewhere_works_for_at_most_the_cache_seconds(calipso):
+    store, clock = cached_store(calipso)
+    user = store.add("ops", "long enough")
+    token = store.issue_token(user, "credentials").token
+    assert store.validate_token(token) == user
+    Users(calipso.engine).revoke_token(token)  # as another process would
+    clock.now += 4.9
+    assert store.validate_token(token) == user
+    clock.now += 0.1
+    with pytest.raises(AuthenticationFailed):
+        store.validate_token(token)
+
+
+def test_a_token_revoked_or_a_user_removed_through_the_same_store_stops_at_once(calipso):
+    store, _ = cached_store(calipso)
+    ops, viewer = store.add("ops", "long enough"), store.add("viewer", "long enough")
+    tokens = [store.issue_token(user, "credentials").token for user in (ops, ops, viewer)]
+    assert [store.validate_token(token) for token in tokens] == [ops, ops, viewer]
+    store.revoke_token(tokens[0])
+    with pytest.raises(AuthenticationFailed):
+        store.validate_token(tokens[0])
+    store.remove("ops")
+    with pytest.raises(AuthenticationFailed):
+        store.validate_token(tokens[1])
+    assert store.validate_token(tokens[2]) == viewer
+
+
+def test_without_a_cache_every_validation_asks_the_database(calipso):
+    store = Users(calipso.engine)
+    token = store.issue_token(store.add("ops", "long enough"), "credentials").token
+    assert store.validate_token(token).name == "ops"
+    Users(calipso.engine).revoke_token(token)
+    with pytest.raises(AuthenticationFailed):
+        store.validate_token(token)
+
+
+def test_the_cache_keeps_no_token_past_its_expiry_nor_an_answer_older_than_a_revocation():
+    clock, user = Clock(), User("ops", "read-only")
+    cache = TokenCache(5, clock)
+    cache.put("a", user, datetime.now(UTC) - timedelta(seconds=1), cache.forgotten)
+    assert cache.get("a") is None
+    read_before = cache.forgotten
+    cache.forget("b")  # a revocation while a validation of "b" was reading the database
+    cache.put("b", user, datetime.now(UTC) + timedelta(hours=1), read_before)
+    assert cache.get("b") is None
+    cache.put("b", user, datetime.now(UTC) + timedelta(hours=1), cache.forgotten)
+    assert cache.get("b") == user
 
 
 def parse(*argv: str):
