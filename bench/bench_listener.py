@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from calipso_core import db
 from calipso_core.broker import RabbitBroker
 from calipso_core.context import Calipso
 from calipso_core.environments import config_section
@@ -94,6 +95,7 @@ def measure(db_url: str, broker: RabbitBroker, hosts: int, instances: int, workd
     process, doc = start_lab(hosts, instances, workdir, broker.url)
     app = Calipso(db_url)
     try:
+        db.upgrade(app.engine)
         seed_defaults(app.engine, app.plugins)
         app.environments.save(doc, replace=True)
         env, client = doc["name"], LabClient(config_section(doc, "Lab"))
