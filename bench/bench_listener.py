@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from calipso_core import db
@@ -126,8 +127,9 @@ def measure(db_url: str, broker: RabbitBroker, hosts: int, instances: int, workd
         process.wait(120)
 
 
-def run(db_url: str) -> list[str]:
-    lines, results = [], []
+def run(db_url: str) -> Iterator[str]:
+    """One line per lab size as soon as it is measured, then the ratio of their costs."""
+    results = []
     with tempfile.TemporaryDirectory(prefix="calipso-bench-listen-") as tmp:
         workdir = Path(tmp)
         workdir.chmod(0o755)  # the broker runs as its own user
@@ -135,14 +137,11 @@ def run(db_url: str) -> list[str]:
             for hosts, instances in SIZES:
                 r = measure(db_url, broker, hosts, instances, workdir)
                 results.append(r)
-                lines.append(
-                    f"{r['instances']:,} instances / {r['hosts']:,} hosts (scan {r['scan_s']:.0f} s): "
-                    f"ingest {r['burst_rate']:.0f} notifications/s ({BURST_CHANGES} changes at once), "
-                    f"{r['per_change_ms']:.1f} ms per change ({r['per_note_ms']:.2f} ms per notification); "
-                    f"at {r['paced_rate']:.0f}/s publish→commit p50 {r['p50']:.2f} s, p99 {r['p99']:.2f} s; "
-                    f"differences from the lab's truth: {r['differences']}")
-    if len(results) == 2:
-        small, large = results
-        lines.append(f"cost per change at {large['instances']:,} vs {small['instances']:,} instances: "
-                     f"{large['per_change_ms'] / small['per_change_ms']:.2f}x")
-    return lines
+                yield (f"{r['instances']:,} instances / {r['hosts']:,} hosts (scan {r['scan_s']:.0f} s): "
+                       f"ingest {r['burst_rate']:.0f} notifications/s ({BURST_CHANGES} changes at once), "
+                       f"{r['per_change_ms']:.1f} ms per change ({r['per_note_ms']:.2f} ms per notification); "
+                       f"at {r['paced_rate']:.0f}/s publish→commit p50 {r['p50']:.2f} s, p99 {r['p99']:.2f} s; "
+                       f"differences from the lab's truth: {r['differences']}")
+    small, large = results
+    yield (f"cost per change at {large['instances']:,} vs {small['instances']:,} instances: "
+           f"{large['per_change_ms'] / small['per_change_ms']:.2f}x")

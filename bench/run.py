@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark (or those named) and print figures and ratios.
 
-Benchmarks are modules ``bench/bench_*.py`` with a ``run(db_url) -> list[str]`` function
+Benchmarks are modules ``bench/bench_*.py`` with a ``run(db_url)`` function
 returning the lines to print. They get a throwaway database on an embedded PostgreSQL
 (or under ``CALIPSO_DATABASE_URL`` when set).
 """
