@@ -30,7 +30,9 @@ from calipso_core.scan.controller import Scan
 app = Calipso(sys.argv[1])
 started = time.perf_counter()
 summary = Scan(app, sys.argv[2], concurrency=int(sys.argv[3])).run()
+cpu = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.perf_counter() - started, "status": summary.status,
+                  "cpu": cpu.ru_utime + cpu.ru_stime,
                   "objects": sum(summary.objects.values()), "links": sum(summary.links.values()),
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -49,6 +51,12 @@ def start_lab(hosts: int, instances: int, workdir: Path) -> tuple[subprocess.Pop
             raise RuntimeError(f"the lab of {hosts} hosts did not start")
         time.sleep(0.2)
     return process, json.loads(config.read_text())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def scan(url: str, env: str, concurrency: int) -> dict:
@@ -70,12 +78,15 @@ def run(url: str) -> list[str]:
             try:
                 app.environments.save(doc, replace=True)
                 for concurrency in levels:
+                    load, lab_cpu = os.getloadavg()[0], cpu_seconds(lab.pid)
                     figures = scan(url, doc["name"], concurrency)
+                    lab_cpu = cpu_seconds(lab.pid) - lab_cpu
                     seconds[(hosts, concurrency)] = figures["seconds"]
                     lines.append(f"{hosts} hosts / {instances:,} instances, concurrency {concurrency:>2}: "
                                  f"{figures['seconds']:6.1f} s, {figures['objects']:,} objects, "
                                  f"{figures['links']:,} links, {figures['status']}, "
-                                 f"peak RSS {figures['rss_mb']:.0f} MB")
+                                 f"peak RSS {figures['rss_mb']:.0f} MB; CPU: scan {figures['cpu']:.1f} s, "
+                                 f"lab {lab_cpu:.1f} s; load average {load:.1f}")
             finally:
                 os.killpg(lab.pid, signal.SIGTERM)
                 lab.wait(60)

@@ -182,11 +182,22 @@ class KnownHosts(paramiko.MissingHostKeyPolicy):
                 os.close(lock)  # releases the flock
 
 
+#: Channel packets larger than paramiko's 32 KiB: a host's answer comes in fewer packets,
+#: each costing much the same Python work whatever its size. A server may send smaller
+#: ones (OpenSSH keeps to 32 KiB).
+MAX_PACKET_SIZE = 256 << 10
+#: AES-GCM first: its integrity check is done by OpenSSL, where paramiko compares the MACs of
+#: the CTR and CBC modes in Python, byte by byte (the others stay as fallbacks).
+PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
+
 class _PoolTransport(paramiko.Transport):
     """A client Transport that wakes rarely: with hundreds of kept-open connections,
     every periodic wake-up competes for the GIL (paramiko polls ten times a second)."""
 
     _active_check_timeout = 5.0  # connections are ended by shutting their socket down
+    _preferred_ciphers = PREFERRED_CIPHERS + tuple(
+        c for c in paramiko.Transport._preferred_ciphers if c not in PREFERRED_CIPHERS)
 
 
 class ChannelSocket:
@@ -345,7 +356,8 @@ class SshPool:
                 raise HostUnreachable(route.host, f"jump host: {exc.reason}") from exc
             try:
                 return ChannelSocket(jump.client.get_transport().open_channel(
-                    "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0), timeout=self.connect_timeout))
+                    "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0),
+                    max_packet_size=MAX_PACKET_SIZE, timeout=self.connect_timeout))
             except paramiko.ChannelException as exc:
                 raise HostUnreachable(route.host, f"jump host cannot reach {target}: {exc.text}") from exc
             except (paramiko.SSHException, EOFError, OSError) as exc:
@@ -392,7 +404,7 @@ class SshPool:
         """A new channel, or None when the kept connection has died and may be replaced."""
         try:
             timeout = max(0.1, deadline - time.monotonic())
-            return connection.client.get_transport().open_session(timeout=timeout)
+            return connection.client.get_transport().open_session(max_packet_size=MAX_PACKET_SIZE, timeout=timeout)
         except (paramiko.SSHException, EOFError, OSError, AttributeError) as exc:
             if may_retry and not connection.alive:
                 return None
@@ -400,29 +412,49 @@ class SshPool:
 
     @staticmethod
     def _exec(channel: paramiko.Channel, command: str, deadline: float) -> tuple[int, bytes, bytes]:
-        """Run the command and read stdout and stderr together (reading one only would
-        stall the server once the shared 2 MiB window is full); TimeoutError at deadline."""
+        """Run the command and read stdout and stderr as they come (reading one only would
+        stall the server once the shared window is full), sleeping until either has data
+        or the output ends; TimeoutError at deadline."""
         with channel:  # closed at the end, whatever happens
+            arrived = _Arrivals(channel)
             channel.exec_command(command)
             out, err = bytearray(), bytearray()
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError
-                channel.settimeout(min(remaining, 0.1))
-                try:
-                    chunk = channel.recv(1 << 16)
-                except TimeoutError:
-                    chunk = None
+                arrived.reset()
+                while channel.recv_ready():
+                    out += channel.recv(MAX_PACKET_SIZE)
                 while channel.recv_stderr_ready():
-                    err += channel.recv_stderr(1 << 16)
-                if chunk == b"":  # EOF: the server sent everything
-                    break
-                out += chunk or b""
-            while channel.recv_stderr_ready():
-                err += channel.recv_stderr(1 << 16)
+                    err += channel.recv_stderr(MAX_PACKET_SIZE)
+                if (channel.eof_received or channel.closed) and not (
+                        channel.recv_ready() or channel.recv_stderr_ready()):
+                    break  # EOF (the server sent everything) or the connection is gone
+                if not arrived.wait(deadline - time.monotonic()):
+                    raise TimeoutError
             if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
                 raise TimeoutError
             if channel.exit_status == -1 and not channel.get_transport().is_active():
                 raise EOFError("the connection closed before the command's exit status came")
             return channel.exit_status, bytes(out), bytes(err)
+
+
+class _Arrivals:
+    """Set when a channel's stdout or stderr gets data or ends: the event both of its
+    buffers signal (paramiko's own ``fileno()`` would make an OS pipe for each channel).
+    Only the reader resets it, before it looks at the buffers, so no arrival is missed."""
+
+    def __init__(self, channel: paramiko.Channel):
+        self._event = threading.Event()
+        channel.in_buffer.set_event(self)
+        channel.in_stderr_buffer.set_event(self)
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        """What a buffer calls once read empty: nothing, the other one may have data."""
+
+    def reset(self) -> None:
+        self._event.clear()
+
+    def wait(self, timeout: float) -> bool:
+        return timeout > 0 and self._event.wait(timeout)

@@ -17,11 +17,6 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.context import _Failed as FailedValue  # a loader's remembered error
-
-
-def _is_client_key(key: Any) -> bool:
-    return isinstance(key, tuple) and len(key) == 2 and key[0] == "client"
 
 
 class LiveSources(ScanContext):
@@ -35,10 +30,7 @@ class LiveSources(ScanContext):
     def new_batch(self) -> None:
         """Forget everything read so far, and clients that could not be built (they are
         tried again); keep the working clients."""
-        with self._guard:
-            kept = {k: v for k, v in self._values.items() if _is_client_key(k) and not isinstance(v, FailedValue)}
-            self._values = kept
-            self._locks = {k: lock for k, lock in self._locks.items() if k in kept}
+        self.forget_data()
 
     def keep(self, key: Hashable, loader: Callable[[], Any], ttl: float = 300.0) -> Any:
         """The value of ``key``, loaded once and kept across batches for at most ``ttl``

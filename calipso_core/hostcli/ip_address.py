@@ -27,7 +27,7 @@ ADDRESS_FLAGS = frozenset((
 ))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     """One address of an interface, as ``ip address show`` prints it.
 
@@ -65,7 +65,12 @@ class Address:
 def parse_address_line(command: str, number: int, line: str) -> Address:
     """An :class:`Address` from one ``inet``/``inet6`` line; its lifetimes are None until
     the caller reads the ``valid_lft`` line that follows."""
-    words = line.split()
+    return Address(*address_fields(command, number, line, line.split()))
+
+
+def address_fields(command: str, number: int, line: str, words: list[str]) -> list:
+    """The fields of the :class:`Address` on ``line`` (split into ``words``), in order,
+    the lifetimes None."""
     family = words[0]
     if family not in FAMILIES or len(words) < 2:
         raise ParseError(command, "expected 'inet' or 'inet6' and an address", number, line)
@@ -94,7 +99,7 @@ def parse_address_line(command: str, number: int, line: str) -> Address:
     label = None
     if family == "inet" and rest and rest[-1] not in ADDRESS_FLAGS:
         label = rest.pop()
-    return Address(family, address, prefixlen, broadcast, scope, tuple(rest), label, peer, None, None)
+    return [family, address, prefixlen, broadcast, scope, tuple(rest), label, peer, None, None]
 
 
 def _split_prefix(command: str, number: int, line: str, text: str) -> tuple[str, int]:

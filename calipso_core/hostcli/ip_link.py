@@ -1,5 +1,5 @@
-"""``ip link show``, ``ip -d link show`` and ``ip address show [IF]`` (also as run inside
-``ip netns exec NS``): interface blocks as iproute2 prints them.
+"""``ip link show``, ``ip -d link show`` and ``ip [-d] address show [IF]`` (also as run
+inside ``ip netns exec NS``): interface blocks as iproute2 prints them.
 
 ::
 
@@ -27,7 +27,7 @@ from calipso_core.hostcli.ip_address import (
     FAMILIES,
     LIFETIME_INDENT,
     Address,
-    parse_address_line,
+    address_fields,
     parse_lifetime_line,
     render_address,
 )
@@ -36,6 +36,7 @@ from calipso_core.hostcli.vxlan import Vxlan, parse_vxlan_words, render_vxlan
 IP_LINK_SHOW = "ip link show"
 IP_D_LINK_SHOW = "ip -d link show"
 IP_ADDRESS_SHOW = "ip address show"
+IP_D_ADDRESS_SHOW = "ip -d address show"  # both: the addresses and the -d details
 
 _HEADER = re.compile(r"^(\d+): ([^\s:@]+)(?:@([^\s:]+))?: <([^>]*)>(.*)$")
 _HEADER_KEYS = frozenset(("mtu", "qdisc", "master", "state", "mode", "group", "qlen"))
@@ -44,7 +45,7 @@ _ADDRESS_WORD = re.compile(r"[0-9a-fA-F:.]+")
 _NOT_KINDS = frozenset(("addrgenmode", "altname", "alias", "numtxqueues"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interface:
     """One network interface as iproute2 prints it.
 
@@ -111,46 +112,52 @@ def parse_ip_address_show(text: str, command: str = IP_ADDRESS_SHOW) -> tuple[In
 
 def parse_interfaces(text: str, command: str) -> tuple[Interface, ...]:
     """Interface blocks: a header line, then indented lines that belong to it."""
-    blocks: list[list[tuple[int, str]]] = []
+    interfaces: list[Interface] = []
+    block: list[tuple[int, str]] = []
     for number, line in numbered_lines(text):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         if line[0].isdigit():
-            blocks.append([(number, line)])
-        elif not blocks:
+            if block:
+                interfaces.append(_parse_block(command, block))
+            block = [(number, line)]
+        elif not block:
             raise ParseError(command, "expected an interface header '<index>: <name>: <flags> ...'", number, line)
         else:
-            blocks[-1].append((number, line))
-    return tuple(_parse_block(command, block) for block in blocks)
+            block.append((number, line))
+    if block:
+        interfaces.append(_parse_block(command, block))
+    return tuple(interfaces)
 
 
 def _parse_block(command: str, block: list[tuple[int, str]]) -> Interface:
     number, line = block[0]
     fields = _parse_header(command, number, line)
-    addresses: list[Address] = []
+    addresses: list[list] = []  # the fields of each Address, lifetimes last
     details: list[str] = []
     for number, line in block[1:]:
-        body, words = line.strip(), line.split()
-        if line.startswith(ADDRESS_INDENT + "link/"):
-            if "link_type" in fields or addresses or details:
-                raise ParseError(command, "a second or late 'link/' line", number, line)
-            fields.update(_parse_link_line(command, number, line))
-        elif line.startswith(ADDRESS_INDENT) and words[0] in FAMILIES and line[4] != " ":
-            addresses.append(parse_address_line(command, number, line))
+        if line.startswith(ADDRESS_INDENT) and line[4] != " ":
+            if line.startswith("link/", 4):
+                if "link_type" in fields or addresses or details:
+                    raise ParseError(command, "a second or late 'link/' line", number, line)
+                fields.update(_parse_link_line(command, number, line))
+                continue
+            words = line.split()
+            if words[0] in FAMILIES:
+                addresses.append(address_fields(command, number, line, words))
+            elif line.startswith("vxlan ", 4) and "vxlan" not in fields:
+                fields["vxlan"] = parse_vxlan_words(command, number, line, words[1:])
+            else:
+                details.append(line.strip())
         elif line.startswith(LIFETIME_INDENT + "valid_lft"):
-            if not addresses or addresses[-1].valid_lft is not None:
+            if not addresses or addresses[-1][-1] is not None:
                 raise ParseError(command, "lifetime line without an address before it", number, line)
-            valid, preferred = parse_lifetime_line(command, number, line)
-            addresses[-1] = replace(addresses[-1], valid_lft=valid, preferred_lft=preferred)
-        elif line.startswith(ADDRESS_INDENT + "vxlan ") and "vxlan" not in fields:
-            fields["vxlan"] = parse_vxlan_words(command, number, line, words[1:])
-        elif line.startswith(ADDRESS_INDENT) and line[4] != " ":
-            details.append(body)
+            addresses[-1][-2:] = parse_lifetime_line(command, number, line)
         else:
             raise ParseError(command, "unexpected indentation in an interface block", number, line)
     if "link_type" not in fields:
         raise ParseError(command, f"interface {fields['name']} has no 'link/' line", block[0][0], block[0][1])
-    return Interface(**fields, addresses=tuple(addresses), details=tuple(details))
+    return Interface(**fields, addresses=tuple(Address(*a) for a in addresses), details=tuple(details))
 
 
 def _parse_header(command: str, number: int, line: str) -> dict:
@@ -184,29 +191,47 @@ def _parse_link_line(command: str, number: int, line: str) -> dict:
     return fields
 
 
-def render_interfaces(interfaces: Iterable[Interface]) -> str:
+@dataclass(frozen=True)
+class IpView:
+    """What one iproute2 command prints of an interface record: its ``-d`` parts
+    (``link_extra``, vxlan and detail lines), its addresses, its ``mode``."""
+
+    details: bool = True
+    addresses: bool = True
+    mode: bool = True
+
+
+AS_RECORDED = IpView()
+LINK_VIEW, D_LINK_VIEW = IpView(details=False, addresses=False), IpView(addresses=False)
+ADDRESS_VIEW, D_ADDRESS_VIEW = IpView(details=False, mode=False), IpView(mode=False)
+
+
+def render_interfaces(interfaces: Iterable[Interface], view: IpView = AS_RECORDED) -> str:
     """The text iproute2 prints for ``interfaces``: header, ``link/`` line, ``-d`` lines,
-    addresses, each exactly as the record holds them."""
+    addresses, each exactly as the record holds them, less what ``view`` leaves out."""
     lines: list[str] = []
     for interface in interfaces:
-        lines.append(_render_header(interface))
-        lines.append(_render_link_line(interface))
-        if interface.vxlan:
-            lines.append(ADDRESS_INDENT + render_vxlan(interface.vxlan) + " ")
-        lines.extend(f"{ADDRESS_INDENT}{detail} " for detail in interface.details)
-        for address in interface.addresses:
-            lines.extend(render_address(address))
+        lines.append(_render_header(interface, view.mode))
+        lines.append(_render_link_line(interface, view.details))
+        if view.details:
+            if interface.vxlan:
+                lines.append(ADDRESS_INDENT + render_vxlan(interface.vxlan) + " ")
+            lines.extend(f"{ADDRESS_INDENT}{detail} " for detail in interface.details)
+        if view.addresses:
+            for address in interface.addresses:
+                lines.extend(render_address(address))
     return joined(lines)
 
 
 render_ip_link_show = render_interfaces
 render_ip_address_show = render_interfaces
+_HEADER_WORDS = ("qdisc", "master", "state", "mode", "group")
 
 
-def _render_header(interface: Interface) -> str:
+def _render_header(interface: Interface, mode: bool = True) -> str:
     name = f"{interface.name}@{interface.link}" if interface.link else interface.name
     words = [f"{interface.index}: {name}: <{','.join(interface.flags)}>", f"mtu {interface.mtu}"]
-    for key in ("qdisc", "master", "state", "mode", "group"):
+    for key in _HEADER_WORDS if mode else ("qdisc", "master", "state", "group"):
         value = getattr(interface, key)
         if value is not None:
             words.append(f"{key} {value}")
@@ -217,7 +242,7 @@ def _render_header(interface: Interface) -> str:
     return " ".join(words)
 
 
-def _render_link_line(interface: Interface) -> str:
+def _render_link_line(interface: Interface, details: bool = True) -> str:
     words = [f"link/{interface.link_type}"]
     if interface.mac:
         words.append(interface.mac)
@@ -225,19 +250,28 @@ def _render_link_line(interface: Interface) -> str:
         words += ["brd", interface.brd]
     if interface.link_netnsid is not None:
         words += ["link-netnsid", str(interface.link_netnsid)]
-    if interface.link_extra:
+    if interface.link_extra and details:
         words += [interface.link_extra, ""]
     return ADDRESS_INDENT + " ".join(words)
+
+
+def as_ip_view(interface: Interface, view: IpView) -> Interface:
+    """The record of what ``view`` prints of ``interface`` (``render_interfaces`` of it
+    prints the same as ``render_interfaces`` of ``interface`` with ``view``)."""
+    changes: dict = {} if view.details else {"vxlan": None, "details": (), "link_extra": ""}
+    if not view.addresses:
+        changes["addresses"] = ()
+    if not view.mode:
+        changes["mode"] = None
+    return replace(interface, **changes)
 
 
 def as_ip_link_show(interface: Interface, details: bool = False) -> Interface:
     """What ``ip link show`` (``details``: ``ip -d link show``) prints of ``interface``:
     no addresses; the ``-d`` parts only with ``details``."""
-    if details:
-        return replace(interface, addresses=())
-    return replace(interface, addresses=(), vxlan=None, details=(), link_extra="")
+    return as_ip_view(interface, D_LINK_VIEW if details else LINK_VIEW)
 
 
 def as_ip_address_show(interface: Interface) -> Interface:
     """What ``ip address show`` prints of ``interface``: no ``mode`` and no ``-d`` parts."""
-    return replace(interface, mode=None, vxlan=None, details=(), link_extra="")
+    return as_ip_view(interface, ADDRESS_VIEW)

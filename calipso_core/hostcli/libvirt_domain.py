@@ -24,7 +24,7 @@ def virsh_dumpxml(domain: str | int) -> str:
     return f"virsh dumpxml {domain}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DomainInterface:
     """One ``<interface>`` of a domain: a vNIC. ``source`` holds the attributes of
     ``<source>`` (``bridge``, or ``type``/``path``/``mode`` of a vhost-user socket)."""
@@ -64,7 +64,7 @@ class DomainInterface:
         return doc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NovaMetadata:
     """What Nova writes into ``<metadata>``: the instance's display name, flavor, owner."""
 
@@ -81,7 +81,7 @@ class NovaMetadata:
     root_uuid: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Domain:
     """A libvirt domain: ``id`` None when it is not running; ``type`` the hypervisor."""
 

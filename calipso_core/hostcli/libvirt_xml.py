@@ -4,8 +4,9 @@ quotes Nova wrote), a blank line after each document."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from xml.sax.saxutils import escape
+from xml.sax import saxutils
 
 from calipso_core.hostcli.libvirt_domain import NOVA_NS, Domain, DomainInterface, NovaMetadata
 
@@ -20,8 +21,17 @@ def render_domains(domains: Iterable[Domain]) -> str:
     return "".join(render_dumpxml(d) for d in domains)
 
 
+_SPECIAL = re.compile("[&<>'\"]")
+_QUOTE_ENTITY = {"'": {"'": "&apos;"}, '"': {'"': "&quot;"}}
+
+
+def escape(text: str, entities: Mapping[str, str] | None = None) -> str:
+    """``text`` with ``&``, ``<``, ``>`` (and ``entities``) escaped; most text has none."""
+    return saxutils.escape(text, entities or {}) if _SPECIAL.search(text) else text
+
+
 def _attrs(attributes: Mapping[str, str | None], quote: str = "'") -> str:
-    entity = {"'": "&apos;"} if quote == "'" else {'"': "&quot;"}
+    entity = _QUOTE_ENTITY[quote]
     return "".join(f" {k}={quote}{escape(v, entity)}{quote}" for k, v in attributes.items() if v is not None)
 
 

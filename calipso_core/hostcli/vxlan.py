@@ -15,7 +15,7 @@ from calipso_core.hostcli._text import to_int
 _ADDRESS_KEYS = ("remote", "group", "local", "dev")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vxlan:
     """A VXLAN device's settings: VNI, peer (``remote``) or multicast ``group``, ``local``
     tunnel address, underlay ``dev``, UDP ports; ``extra`` keeps the other words

@@ -255,15 +255,18 @@ def virsh_commands(reader: HostReader) -> dict[str, Handler]:
     def dumpxml(domain: str) -> CommandOutput | str:
         if reader.host.hypervisor is None:
             return command_not_found("virsh")
-
-        def build(view: HostSwitching) -> str | None:
-            guest = next((g for g in view.guests if g.domain_id is not None and str(g.domain_id) == domain),
-                         None) or next(
-                (g for g in view.guests if domain in (g.instance_id, g.libvirt_name)), None)
-            return render_dumpxml(guest_domain(reader.model, guest)) if guest else None
-
-        xml = reader.derive(f"dumpxml {domain}", build)
+        xml = reader.derive("dumpxml", domain_xml).get(domain)
         return xml if xml is not None else CommandOutput(1, "", f"error: failed to get domain '{domain}'\n")
+
+    def domain_xml(view: HostSwitching) -> dict[str, str]:
+        """Every domain's XML by what names it: running id, then uuid and libvirt name."""
+        found = {}
+        for guest in view.guests:
+            xml = render_dumpxml(guest_domain(reader.model, guest))
+            found.setdefault(guest.instance_id, xml)
+            found.setdefault(guest.libvirt_name, xml)
+        running = {str(g.domain_id): found[g.instance_id] for g in view.guests if g.domain_id is not None}
+        return running | {key: xml for key, xml in found.items() if key not in running}
 
     return {"virsh list": lambda: listing(False), "virsh list --all": lambda: listing(True),
             "virsh dumpxml {domain}": dumpxml}

@@ -13,15 +13,24 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from calipso_core.hostcli.brctl import Bridge
 from calipso_core.hostcli.bridge_fdb import FdbEntry
 from calipso_core.hostcli.ip_address import Address
-from calipso_core.hostcli.ip_link import Interface, as_ip_address_show, as_ip_link_show, render_interfaces
+from calipso_core.hostcli.ip_link import (
+    ADDRESS_VIEW,
+    D_ADDRESS_VIEW,
+    D_LINK_VIEW,
+    LINK_VIEW,
+    Interface,
+    render_interfaces,
+)
 from calipso_core.hostcli.sys_class_net import NetDeviceEntry
 from calipso_core.hostcli.vxlan import Vxlan
+from calipso_core.lab.records import Pnic
 from calipso_core.lab.shell import Handler
 from calipso_core.lab.ssh import CommandOutput
 from calipso_core.lab.switching import Device, HostSwitching, NamespaceInterface
@@ -113,6 +122,7 @@ def host_interfaces(view: HostSwitching, numbering: Numbering, mtu_of: Callable[
     ns_indexes = {name: numbering.namespaces[name].assign(["lo", *members]) for name, members in grouped.items()}
     location = {member: name for name, members in grouped.items() for member in members}
     peers = {d.peer: d.name for d in view.devices if d.peer}
+    bonds = {p.name: p for p in view.host.pnics if p.kind == "bond"}
     root = []
     for device in view.devices:
         link, netnsid = device.link if device.kind == "vlan" else None, None
@@ -121,7 +131,7 @@ def host_interfaces(view: HostSwitching, numbering: Numbering, mtu_of: Callable[
             link, netnsid = f"if{ns_indexes[namespace][device.peer]}", netnsids[namespace]
         elif device.peer in indexes:
             link = device.peer
-        root.append(_root_interface(view, device, indexes[device.name], link, netnsid))
+        root.append(_root_interface(bonds, device, indexes[device.name], link, netnsid))
     namespaces = {}
     for name, members in grouped.items():
         numbers = ns_indexes[name]
@@ -152,11 +162,10 @@ def loopback(index: int = 1) -> Interface:
                      details=(ADDRGENMODE,))
 
 
-def _root_interface(view: HostSwitching, device: Device, index: int, link: str | None,
+def _root_interface(bonds: Mapping[str, Pnic], device: Device, index: int, link: str | None,
                     netnsid: int | None) -> Interface:
     if device.kind == "loopback":
         return loopback(index)
-    bonds = {p.name: p for p in view.host.pnics if p.kind == "bond"}
     bond = bonds.get(device.master or "")
     up = device.state != "DOWN"
     flags = ["BROADCAST", "MULTICAST"] + (["SLAVE"] if bond else []) + (["MASTER"] if device.kind == "bond" else [])
@@ -222,6 +231,7 @@ def ipv4(address: str, prefixlen: int, label: str) -> Address:
     return Address("inet", address, prefixlen, broadcast, "global", label=label)
 
 
+@lru_cache(maxsize=1 << 16)  # every device of every host, asked again on each change
 def link_local(mac: str) -> Address:
     """The IPv6 link-local address the kernel derives from ``mac`` (EUI-64)."""
     octets = bytes.fromhex(mac.replace(":", ""))
@@ -246,8 +256,8 @@ def ip_commands(interfaces: Callable[[], tuple[Interface, ...]]) -> dict[str, Ha
             if not found:
                 return device_missing(dev)
         if addresses:
-            return render_interfaces(replace(i, mode=None) if details else as_ip_address_show(i) for i in found)
-        return render_interfaces(as_ip_link_show(i, details) for i in found)
+            return render_interfaces(found, D_ADDRESS_VIEW if details else ADDRESS_VIEW)
+        return render_interfaces(found, D_LINK_VIEW if details else LINK_VIEW)
 
     commands: dict[str, Handler] = {}
     for option in ("", "-d "):

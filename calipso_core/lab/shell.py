@@ -22,6 +22,7 @@ a real shell.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from calipso_core.lab.ssh import CommandOutput
 
 Handler = Callable[..., "CommandOutput | str"]
 STATUS = object()  # stands for ``$?`` inside a word until the command runs
+#: A run of characters that stand for themselves (no quote, operator, ``$``, escape or blank).
+_PLAIN = re.compile(r"[^\s;&|'\"`$\\]+")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,12 @@ class Shell:
 
     def __init__(self, commands: Mapping[str, Handler], command_delay: Callable[[], float] | None = None):
         """``command_delay()`` gives the seconds each program (not a builtin) takes to run."""
-        self._patterns = [_Pattern(tuple(p.split()), h) for p, h in commands.items()]
+        patterns = [_Pattern(tuple(p.split()), h) for p, h in commands.items()]
+        #: The patterns that may match a command, in order, by its program (first word);
+        #: those starting with a parameter may match any program.
+        self._any = [p for p in patterns if p.words[0].startswith("{")]
+        self._by_program = {program: [p for p in patterns if p.words[0] == program or p in self._any]
+                            for program in {p.words[0] for p in patterns} if not program.startswith("{")}
         self.command_delay = command_delay
 
     def __call__(self, command_line: str) -> CommandOutput:
@@ -121,7 +129,8 @@ class Shell:
             return CommandOutput(0, text + ("\n" if newline else ""))
         if argv[0] in ("true", "false"):
             return CommandOutput(0 if argv[0] == "true" else 1)
-        matches = [(p, params) for p in self._patterns if (params := p.match(argv)) is not None]
+        candidates = self._by_program.get(argv[0], self._any)
+        matches = [(p, params) for p in candidates if (params := p.match(argv)) is not None]
         if not matches:
             return CommandOutput(127, "", f"bash: {argv[0]}: command not found\n")
         pattern, params = max(matches, key=lambda m: m[0].literal_count)
@@ -148,7 +157,8 @@ def tokenize(command_line: str) -> list[tuple[str, list[Word]]]:
                 operator, words = token, []
                 i += len(token) - 1
         else:
-            parts, i = _word_part(text, i)
+            plain = _PLAIN.match(text, i)
+            parts, i = ([plain.group()], plain.end() - 1) if plain else _word_part(text, i)
             word = (word or []) + parts
         i += 1
     if word is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from calipso_core.lab.records import Host, Instance, Pnic, Port
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from calipso_core.lab.model import LabModel
     from calipso_core.lab.switching_vpp import VppSwitch
 
-SWITCHING_CACHE_SIZE = 16
+#: Views kept: enough that a host's view outlives a scan's round trips to that host while
+#: it asks the other hosts of a zone (a few hundred KB each at a few hundred hosts).
+SWITCHING_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,7 @@ class HostSwitching:
     vpp: VppSwitch | None = None
 
 
+@lru_cache(maxsize=1 << 16)  # each host's view asks again for every device it builds
 def derived_mac(name: str, host: str) -> str:
     """A stable, locally administered MAC for a virtual device the port does not name
     (veths, bridges): the same device on the same host always gets the same one."""

@@ -5,6 +5,7 @@ See ``calipso_core.lab.switching`` for the naming rules.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from calipso_core.lab.records import Host, Instance, Port
@@ -33,6 +34,7 @@ LOCAL_PORT = 65534
 NAMESPACED_PREFIX = {"network:dhcp": "tap", "network:router_interface": "qr-", "network:router_gateway": "qg-"}
 
 
+@lru_cache(maxsize=1 << 12)  # every tunnel host's view names the same peers
 def tunnel_port_name(remote_ip: str) -> str:
     """``vxlan-c0a80002``: the OVS agent names a tunnel port after the remote IP in hex."""
     return "vxlan-" + "".join(f"{int(octet):02x}" for octet in remote_ip.split("."))

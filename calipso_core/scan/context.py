@@ -18,6 +18,10 @@ class _Failed:
         self.error = error
 
 
+def _is_client_key(key: Any) -> bool:
+    return isinstance(key, tuple) and len(key) == 2 and key[0] == "client"
+
+
 class ScanContext:
     """One scan's view of an environment.
 
@@ -73,6 +77,15 @@ class ScanContext:
             return value
 
         return self.cached(("client", name), build)
+
+    def forget_data(self) -> None:
+        """Drop every loaded value but the working clients: what the inventory walk read
+        (API collections, parsed host states) once its objects are in hand, so that the
+        phases after it (which read the stored inventory) do not carry it too."""
+        with self._guard:
+            self._values = {key: value for key, value in self._values.items()
+                            if _is_client_key(key) and not isinstance(value, _Failed)}
+            self._locks = {key: lock for key, lock in self._locks.items() if key in self._values}
 
     def objects(self, object_type: str) -> list[Document]:
         """Every stored object of one type in this environment, read once per scan."""

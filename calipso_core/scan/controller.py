@@ -94,6 +94,7 @@ class Scan:
         root, scanner = self._root(tree)
         scan = InventoryScan(ctx, tree, self.concurrency, lambda d, t: self.progress("inventory", d, t))
         result = scan.run(scanner, root)
+        ctx.forget_data()  # what the walk read: the later phases read the stored inventory
         store = self.app.inventory
         with store.engine.begin() as conn:
             def known(object_id: str):

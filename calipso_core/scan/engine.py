@@ -9,11 +9,15 @@ fails is recorded with the object it was fetching under; the rest of the scan go
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 
 from calipso_core.errors import CalipsoError
 from calipso_core.scan.context import ScanContext
@@ -69,6 +73,36 @@ def folder_object(ft: FetchType, parent: Document) -> Document:
     }
 
 
+class _CollectorPause:
+    """Keeps Python's cyclic garbage collector off while any scan phase asks it to: a scan
+    only adds objects (tens of thousands of documents, parsed host states), and every
+    collection would walk them all again, for nothing. Reference counting still frees
+    what is dropped; the collector is back on, if it was, when the last phase ends."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._count = 0
+        self._was_enabled = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._count == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= 1
+                if self._count == 0 and self._was_enabled:
+                    gc.enable()
+
+
+collector_paused = _CollectorPause()
+
+
 class InventoryScan:
     """Runs the scanner tree with one bounded thread pool per source."""
 
@@ -80,22 +114,33 @@ class InventoryScan:
         self.on_progress = on_progress or (lambda done, total: None)
 
     def run(self, scanner: str, root: Document) -> InventoryResult:
+        with collector_paused():
+            return self._run(scanner, root)
+
+    def _run(self, scanner: str, root: Document) -> InventoryResult:
         result = InventoryResult()
         pools = {source: ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"scan-{source}")
                  for source in ("api", "cli", "rest")}
         pending: dict[Future, _Task] = {}
+        finished: SimpleQueue[Future] = SimpleQueue()  # futures put there as they end
+
+        def submit(task: _Task) -> None:
+            future = self._submit(pools, task)
+            pending[future] = task
+            result.tasks += 1
+            future.add_done_callback(finished.put)
+
         done_count = 0
         try:
             for task in self._tasks(scanner, root, root):
-                pending[self._submit(pools, task)] = task
-            result.tasks = len(pending)
+                submit(task)
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    task = pending.pop(future)
-                    for child in self._collect(task, future, result):
-                        pending[self._submit(pools, child)] = child
-                        result.tasks += 1
+                ended = [finished.get()]
+                while not finished.empty():
+                    ended.append(finished.get())
+                for future in ended:
+                    for child in self._collect(pending.pop(future), future, result):
+                        submit(child)
                     done_count += 1
                 self.on_progress(done_count, result.tasks)
         finally:

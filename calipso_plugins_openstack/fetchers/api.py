@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from calipso_core.errors import CalipsoError
 from calipso_core.hoststate import host_state
 from calipso_core.scan.context import ScanContext
+from calipso_core.scan.tree import condition_met
 from calipso_core.types import Document, Fetcher
 from calipso_plugins_openstack.api import by_id, collection, grouped
+from calipso_plugins_openstack.fetchers.host import switch_commands
+from calipso_plugins_openstack.scanners import OVS_LXB
 
 SERVICE_PROJECTS = {"service", "services"}
 INTERNAL_ZONE = "internal"
@@ -93,17 +97,22 @@ def fetch_hosts(ctx: ScanContext, zone: Document) -> list[Document]:
         })
     for host in hosts:  # later fetchers decide by host type what to ask a host
         ctx.cached(("host_type", host["id"]), lambda types=host["host_type"]: types)
+    switching = condition_met(OVS_LXB, ctx.environment)  # the hosts' switches are read too: ask now
     with ThreadPoolExecutor(ctx.settings.get("concurrency", 8)) as pool:
-        for host, os_release in zip(hosts, pool.map(lambda h: os_of(ctx, h["id"]), hosts), strict=True):
-            host["OS"] = os_release
+        def os_release(host: str) -> dict | None:
+            return os_of(ctx, host, switch_commands(ctx, region, host) if switching else ())
+
+        for host, release in zip(hosts, pool.map(os_release, [h["id"] for h in hosts]), strict=True):
+            host["OS"] = release
     return hosts
 
 
-def os_of(ctx: ScanContext, host: str) -> dict | None:
-    """What the host's /etc/os-release says; None (reported by the host's own fetchers)
-    when the host cannot be asked."""
+def os_of(ctx: ScanContext, host: str, also: Sequence[str] = ()) -> dict | None:
+    """What the host's /etc/os-release says (``also``: more commands for the same round
+    trip, see ``host_state``); None (reported by the host's own fetchers) when the host
+    cannot be asked."""
     try:
-        release = host_state(ctx, host).os_release
+        release = host_state(ctx, host, also).os_release
     except CalipsoError:
         return None
     return {"name": release.name, "version": release.version, "ID": release.id, "ID_LIKE": release.id_like,

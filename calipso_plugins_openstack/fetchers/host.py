@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from calipso_core.hostcli.brctl import BRCTL_SHOW, Bridge, parse_brctl_show
 from calipso_core.hostcli.ip_link import Interface
-from calipso_core.hostshell import run_commands
-from calipso_core.hoststate import HostState, host_state
+from calipso_core.hoststate import HostState, host_outputs, host_state
 from calipso_core.scan.context import ScanContext
 from calipso_core.types import Document, Fetcher
 from calipso_plugins_openstack.api import by_id, collection, grouped
@@ -27,15 +26,20 @@ class SwitchState:
     datapaths: tuple[Datapath, ...] = ()
 
 
-def switch_state(ctx: ScanContext, region: str, host: str) -> SwitchState:
+def switch_commands(ctx: ScanContext, region: str, host: str) -> list[str]:
     """``brctl show`` and, on hosts with an Open vSwitch agent, ``ovs-vsctl show`` and
     ``ovs-dpctl show``."""
+    ovs = ovs_agent(ctx, region, host) is not None
+    return [BRCTL_SHOW, OVS_VSCTL_SHOW, OVS_DPCTL_SHOW] if ovs else [BRCTL_SHOW]
+
+
+def switch_state(ctx: ScanContext, region: str, host: str) -> SwitchState:
+    """The host's Linux bridges and Open vSwitch (see ``switch_commands``), read once per
+    scan; gathered with the host's state when the hosts fetcher asked for it."""
 
     def gather() -> SwitchState:
-        ovs = ovs_agent(ctx, region, host) is not None
-        commands = [BRCTL_SHOW, OVS_VSCTL_SHOW, OVS_DPCTL_SHOW] if ovs else [BRCTL_SHOW]
-        out = run_commands(ctx, host, commands)
-        if not ovs:
+        out = host_outputs(ctx, host, switch_commands(ctx, region, host))
+        if OVS_VSCTL_SHOW not in out:
             return SwitchState(parse_brctl_show(out[BRCTL_SHOW]))
         return SwitchState(parse_brctl_show(out[BRCTL_SHOW]), parse_ovs_vsctl_show(out[OVS_VSCTL_SHOW]),
                            parse_ovs_dpctl_show(out[OVS_DPCTL_SHOW]))
@@ -187,7 +191,7 @@ def fetch_ovs_vedges(ctx: ScanContext, folder: Document) -> list[Document]:
             interface = port.interfaces[0] if port.interfaces else None
             if interface is not None and interface.type in ("vxlan", "gre", "geneve"):
                 tunnel_ports[port.name] = {"name": port.name, "bridge": bridge.name, "type": interface.type,
-                                           "options": dict(interface.options)}
+                                           "options": interface.options}  # parsed, a dict of its own
                 continue
             ports[port.name] = {"name": port.name, "id": str(numbers.get(port.name, "")), "bridge": bridge.name,
                                 "internal": bool(interface and interface.type == "internal"), "tag": port.tag}

@@ -35,6 +35,7 @@ from calipso_plugins_openstack.hostcli.ovsdb_text import (
 OVS_VSCTL_SHOW = "ovs-vsctl show"
 OVS_VSCTL_LIST_BR = "ovs-vsctl list-br"
 INDENT = "    "
+PORT_INDENT, INTERFACE_INDENT = INDENT * 2, INDENT * 3
 
 #: Other ``key: value`` lines of a record, the value exactly as printed.
 Other = tuple[tuple[str, str], ...]
@@ -44,7 +45,7 @@ def ovs_vsctl_list_ifaces(bridge: str) -> str:
     return f"ovs-vsctl list-ifaces {bridge}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OvsInterface:
     """An interface of a port: ``type`` ``""`` for a system NIC (no ``type`` line),
     ``internal``, ``patch``, ``vxlan``...; ``options`` such as ``peer`` or ``remote_ip``."""
@@ -60,7 +61,7 @@ class OvsInterface:
         return self.options.get("remote_ip")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OvsPort:
     """A port of a bridge: its VLAN ``tag`` (local VLAN of a Neutron network), trunks
     and interfaces (one, or several for a bond)."""
@@ -72,7 +73,7 @@ class OvsPort:
     other: Other = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OvsRemote:
     """A ``Manager`` of the switch or a ``Controller`` of a bridge."""
 
@@ -81,7 +82,7 @@ class OvsRemote:
     other: Other = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OvsBridge:
     name: str
     controllers: tuple[OvsRemote, ...] = ()
@@ -91,7 +92,7 @@ class OvsBridge:
     other: Other = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OvsSwitch:
     """The whole ``ovs-vsctl show``: the Open_vSwitch row's UUID and what hangs under it."""
 
@@ -110,28 +111,29 @@ def parse_ovs_vsctl_show(text: str, command: str = OVS_VSCTL_SHOW) -> OvsSwitch:
     return _switch(parse_tree(text, command))
 
 
-def _settings(item: Item, known: dict[str, str], nested: tuple[str, ...]) -> tuple[dict, Other, dict]:
+def _settings(item: Item, known: frozenset[str], nested: tuple[str, ...]) -> tuple[dict, Other, dict]:
     """Split an item's children into known settings (by key), other settings and the
     nested items (by kind); any other nested kind is a ParseError."""
     values: dict = {}
     other: list[tuple[str, str]] = []
     children: dict[str, list[Item]] = {kind: [] for kind in nested}
     for child in item.children:
-        if child.kind in children:
+        if child.kind is None:
+            if child.key in known:
+                values[child.key] = _convert(child)
+            else:
+                other.append((child.key, child.value))
+        elif child.kind in children:
             children[child.kind].append(child)
-        elif child.kind is not None:
-            raise ParseError(item.command, f"'{child.kind}' cannot be inside '{item.kind}'", child.number, child.line)
-        elif child.key in known:
-            values[known[child.key]] = _convert(child)
         else:
-            other.append((child.key, child.value))
+            raise ParseError(item.command, f"'{child.kind}' cannot be inside '{item.kind}'", child.number, child.line)
     return values, tuple(other), children
 
 
 def _convert(item: Item):
     """A known setting's value as its record field wants it."""
     try:
-        return _convert_value(item.key or "", item.value)
+        return _CONVERTERS.get(item.key, parse_atom)(item.value)
     except ValueSyntaxError as exc:
         raise ParseError(item.command, f"{item.key}: {exc}", item.number, item.line) from None
 
@@ -143,47 +145,40 @@ def _name(item: Item) -> str:
         raise ParseError(item.command, f"{item.kind} name: {exc}", item.number, item.line) from None
 
 
-def _convert_value(key: str, value: str):
-    if key == "tag":
-        if not value.isdigit():
-            raise ValueSyntaxError(f"a VLAN tag is a number, not {value!r}")
-        return int(value)
-    if key == "trunks":
-        return parse_int_set(value)
-    if key == "options":
-        return parse_map(value)
-    if key == "is_connected":
-        return value == "true"
-    return parse_atom(value)
+def _tag(value: str) -> int:
+    if not value.isdigit():
+        raise ValueSyntaxError(f"a VLAN tag is a number, not {value!r}")
+    return int(value)
+
+
+#: How known settings are read (the others are atoms).
+_CONVERTERS = {"tag": _tag, "trunks": parse_int_set, "options": parse_map, "is_connected": "true".__eq__}
 
 
 def _switch(root: Item) -> OvsSwitch:
-    values, other, children = _settings(root, {"ovs_version": "ovs_version"}, ("Manager", "Bridge"))
-    managers = tuple(_remote(m) for m in children["Manager"])
-    return OvsSwitch(root.value, managers, tuple(_bridge(b) for b in children["Bridge"]), **values, other=other)
+    values, other, children = _settings(root, frozenset({"ovs_version"}), ("Manager", "Bridge"))
+    managers = tuple(map(_remote, children["Manager"]))
+    return OvsSwitch(root.value, managers, tuple(map(_bridge, children["Bridge"])), **values, other=other)
 
 
 def _remote(item: Item) -> OvsRemote:
-    values, other, _ = _settings(item, {"is_connected": "is_connected"}, ())
+    values, other, _ = _settings(item, frozenset({"is_connected"}), ())
     return OvsRemote(_name(item), **values, other=other)
 
 
 def _bridge(item: Item) -> OvsBridge:
-    known = {"fail_mode": "fail_mode", "datapath_type": "datapath_type"}
-    values, other, children = _settings(item, known, ("Controller", "Port"))
-    controllers = tuple(_remote(c) for c in children["Controller"])
-    ports = tuple(_port(p) for p in children["Port"])
-    return OvsBridge(_name(item), controllers, **values, ports=ports, other=other)
+    values, other, children = _settings(item, frozenset({"fail_mode", "datapath_type"}), ("Controller", "Port"))
+    controllers = tuple(map(_remote, children["Controller"]))
+    return OvsBridge(_name(item), controllers, **values, ports=tuple(map(_port, children["Port"])), other=other)
 
 
 def _port(item: Item) -> OvsPort:
-    values, other, children = _settings(item, {"tag": "tag", "trunks": "trunks"}, ("Interface",))
-    interfaces = tuple(_interface(i) for i in children["Interface"])
-    return OvsPort(_name(item), **values, interfaces=interfaces, other=other)
+    values, other, children = _settings(item, frozenset({"tag", "trunks"}), ("Interface",))
+    return OvsPort(_name(item), **values, interfaces=tuple(map(_interface, children["Interface"])), other=other)
 
 
 def _interface(item: Item) -> OvsInterface:
-    values, other, _ = _settings(item, {"type": "type", "options": "options", "error": "error"}, ())
+    values, other, _ = _settings(item, frozenset({"type", "options", "error"}), ())
     return OvsInterface(_name(item), **values, other=other)
 
 
@@ -213,19 +208,23 @@ def _remote_lines(kind: str, remote: OvsRemote, depth: int) -> list[str]:
 
 
 def _port_lines(port: OvsPort) -> list[str]:
-    lines = [f"{INDENT * 2}Port {quote(port.name)}"]
+    lines = [f"{PORT_INDENT}Port {quote(port.name)}"]
     if port.tag is not None:
-        lines.append(f"{INDENT * 3}tag: {port.tag}")
+        lines.append(f"{PORT_INDENT}{INDENT}tag: {port.tag}")
     if port.trunks:
-        lines.append(f"{INDENT * 3}trunks: {render_int_set(port.trunks)}")
-    lines += _other_lines(3, port.other)
+        lines.append(f"{PORT_INDENT}{INDENT}trunks: {render_int_set(port.trunks)}")
+    if port.other:
+        lines += _other_lines(3, port.other)
     for interface in port.interfaces:
-        lines.append(f"{INDENT * 3}Interface {quote(interface.name)}")
-        lines += _setting_lines(4, type=interface.type or None)
+        lines.append(f"{PORT_INDENT}{INDENT}Interface {quote(interface.name)}")
+        if interface.type:
+            lines.append(f"{INTERFACE_INDENT}{INDENT}type: {quote(interface.type)}")
         if interface.options:
-            lines.append(f"{INDENT * 4}options: {render_map(interface.options)}")
-        lines += _setting_lines(4, error=interface.error)
-        lines += _other_lines(4, interface.other)
+            lines.append(f"{INTERFACE_INDENT}{INDENT}options: {render_map(interface.options)}")
+        if interface.error is not None:
+            lines.append(f"{INTERFACE_INDENT}{INDENT}error: {quote(interface.error)}")
+        if interface.other:
+            lines += _other_lines(4, interface.other)
     return lines
 
 

@@ -11,10 +11,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
+from sys import intern
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z_.-]*$")
-_BARE_ATOM = re.compile(r"[^\s,=}\]\"]+")
+_QUOTED_TEXT = r'[^"\\\x00-\x1f]*'  # the text of a quoted string that has no escapes
+_BARE_TEXT = r'[^\s,=}\]"]+'
+_BARE_ATOM = re.compile(_BARE_TEXT)
+_PLAIN_QUOTED = re.compile(rf'"({_QUOTED_TEXT})"')
+_PLAIN_ATOM = rf'(?:"{_QUOTED_TEXT}"|{_BARE_TEXT})'
+_PLAIN_PAIR = re.compile(rf'(?:"({_QUOTED_TEXT})"|({_BARE_TEXT}))=(?:"({_QUOTED_TEXT})"|({_BARE_TEXT}))')
+_PLAIN_MAP = re.compile(rf"\{{(?:{_PLAIN_ATOM}={_PLAIN_ATOM}(?:, {_PLAIN_ATOM}={_PLAIN_ATOM})*)?\}}")
+#: What JSON escapes in a quoted string.
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+_DECODER = json.JSONDecoder()
 
 
 class ValueSyntaxError(ValueError):
@@ -25,11 +36,15 @@ def needs_quotes(text: str) -> bool:
     return not _BARE.match(text) or text in ("true", "false") or bool(_UUID.match(text))
 
 
+@lru_cache(maxsize=1 << 14)  # the same names and addresses come again on every host
 def quote(text: str) -> str:
     """``text`` as ovs-vsctl prints a string atom."""
-    return json.dumps(text, ensure_ascii=False) if needs_quotes(text) else text
+    if not needs_quotes(text):
+        return text
+    return json.dumps(text, ensure_ascii=False) if _ESCAPED.search(text) else f'"{text}"'
 
 
+@lru_cache(maxsize=1 << 14)  # names come again on every host (a tunnel port per peer)
 def parse_atom(text: str) -> str:
     """The string an atom stands for (quotes and escapes removed)."""
     value, end = _atom_at(text, 0)
@@ -40,8 +55,11 @@ def parse_atom(text: str) -> str:
 
 def _atom_at(text: str, start: int) -> tuple[str, int]:
     if text.startswith('"', start):
+        plain = _PLAIN_QUOTED.match(text, start)
+        if plain:
+            return plain.group(1), plain.end()
         try:
-            value, end = json.JSONDecoder().raw_decode(text, start)
+            value, end = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             raise ValueSyntaxError(f"bad quoted string: {exc.msg}") from None
         return value, end
@@ -55,6 +73,9 @@ def parse_map(text: str) -> dict[str, str]:
     """``{a=b, c="d"}`` as a dict of strings."""
     if not (text.startswith("{") and text.endswith("}")):
         raise ValueSyntaxError(f"a map is written {{key=value, ...}}, not {text!r}")
+    plain = _plain_map(text)
+    if plain is not None:
+        return plain
     result: dict[str, str] = {}
     position, end = 1, len(text) - 1
     while position < end:
@@ -70,9 +91,19 @@ def parse_map(text: str) -> dict[str, str]:
     return result
 
 
+def _plain_map(text: str) -> dict[str, str] | None:
+    """The map ``{...}`` if its atoms are bare or quoted without escapes (what ovs-vsctl
+    nearly always prints), read by two regex passes, its strings interned; else None."""
+    if not _PLAIN_MAP.fullmatch(text):
+        return None
+    pairs = _PLAIN_PAIR.findall(text, 1, len(text) - 1)  # a bare atom is never empty
+    # interned: a tunnel port's options repeat on every host (quadratic in hosts otherwise)
+    return {intern(bare_key or key): intern(bare_value or value) for key, bare_key, value, bare_value in pairs}
+
+
 def render_map(mapping: Mapping[str, str]) -> str:
     """A dict as ovs-vsctl prints a map: keys sorted, atoms quoted when needed."""
-    return "{" + ", ".join(f"{quote(k)}={quote(v)}" for k, v in sorted(mapping.items())) + "}"
+    return "{" + ", ".join([f"{quote(k)}={quote(v)}" for k, v in sorted(mapping.items())]) + "}"
 
 
 def parse_int_set(text: str) -> tuple[int, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -11,7 +12,9 @@ from calipso_core import hookimpl
 from calipso_core.context import Calipso
 from calipso_core.errors import ConfigError, HostUnreachable
 from calipso_core.plugins import PluginInfo, get_plugin_manager
+from calipso_core.scan.context import ScanContext
 from calipso_core.scan.controller import Scan
+from calipso_core.scan.engine import collector_paused
 from calipso_core.scan.tree import ScannerTree
 from calipso_core.seed import seed_defaults
 from calipso_core.store import as_of
@@ -190,3 +193,34 @@ def test_an_extension_of_a_scanner_not_installed_is_left_out():
     tree = ScannerTree.from_plugins(plugins)
     assert "nobody.scanner" not in tree.scanners
     assert all(ft.type != "thing" for entries in tree.scanners.values() for ft in entries)
+
+
+def test_the_garbage_collector_waits_while_scan_phases_run_and_comes_back():
+    assert gc.isenabled()
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+
+
+def test_forgetting_the_walks_data_keeps_the_working_clients():
+    def unreachable(ctx):
+        raise HostUnreachable("h1", "down")
+
+    ctx = ScanContext({"name": "env", "configuration": []}, inventory=None)
+    client = ctx.client("api", lambda c: object())
+    assert ctx.cached("ports", lambda: [1, 2]) == [1, 2]
+    with pytest.raises(HostUnreachable):
+        ctx.client("ssh", unreachable)
+    ctx.forget_data()
+    assert ctx.client("api", lambda c: object()) is client
+    assert ctx.cached("ports", lambda: [3]) == [3]  # read again
+    assert ctx.client("ssh", lambda c: "connected") == "connected"  # a failed client is tried again

@@ -282,3 +282,10 @@ def test_a_connection_cut_during_a_command_is_reported(tmp_path):
             assert lost.value.host == "node-000"
         finally:
             release.set()
+
+
+def test_the_pool_prefers_aes_gcm(lab, tmp_path):
+    with SshPool(pool_config(lab, tmp_path / "known_hosts")) as pool:
+        assert pool.run("node-000", "hostname").stdout == "node-000\n"
+        transport = pool._connections["node-000"].client.get_transport()
+        assert transport.local_cipher == transport.remote_cipher == "aes128-gcm@openssh.com"

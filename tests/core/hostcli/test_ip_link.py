@@ -10,11 +10,17 @@ import pytest
 from calipso_core.errors import ParseError
 from calipso_core.hostcli.ip_address import Address, parse_address_line
 from calipso_core.hostcli.ip_link import (
+    ADDRESS_VIEW,
+    D_ADDRESS_VIEW,
+    D_LINK_VIEW,
+    LINK_VIEW,
     Interface,
     as_ip_address_show,
     as_ip_link_show,
+    as_ip_view,
     parse_ip_address_show,
     parse_ip_link_show,
+    render_interfaces,
     render_ip_address_show,
     render_ip_link_show,
 )
@@ -139,6 +145,20 @@ def test_built_records_round_trip_in_every_view():
     assert parse_ip_link_show(render_ip_link_show([interface])) == (interface,)
     for view in (as_ip_link_show(interface), as_ip_link_show(interface, details=True), as_ip_address_show(interface)):
         assert parse_ip_address_show(render_ip_address_show([view])) == (view,)
+
+
+@pytest.mark.parametrize("view", [LINK_VIEW, D_LINK_VIEW, ADDRESS_VIEW, D_ADDRESS_VIEW])
+def test_a_view_prints_what_its_record_holds_and_reads_back(view):
+    interface = a_vxlan_interface()
+    shown = as_ip_view(interface, view)
+    assert render_interfaces([interface], view) == render_interfaces([shown])
+    assert parse_ip_address_show(render_interfaces([interface], view)) == (shown,)
+
+
+def test_d_address_show_holds_details_and_addresses_but_no_mode():
+    text = render_interfaces([a_vxlan_interface()], D_ADDRESS_VIEW)
+    assert "mode" not in text.splitlines()[0] and "promiscuity 1" in text
+    assert "    vxlan id 77 " in text and "    inet 10.0.0.7/24 " in text
 
 
 def test_views_print_what_each_command_prints():

@@ -21,7 +21,7 @@ from calipso_plugins_openstack.hostcli.ovs_vsctl import (
     render_ovs_vsctl_names,
     render_ovs_vsctl_show,
 )
-from calipso_plugins_openstack.hostcli.ovsdb_text import needs_quotes, parse_map, render_map
+from calipso_plugins_openstack.hostcli.ovsdb_text import ValueSyntaxError, needs_quotes, parse_map, render_map
 
 UPSTREAM = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "upstream"
 
@@ -120,6 +120,10 @@ def test_maps_with_quoted_commas_and_escapes():
     text = render_map(mapping)
     assert text == '{key="a, \\"b\\"=c", peer=patch-int, remote_ip="10.0.0.1"}'
     assert parse_map(text) == mapping and parse_map("{}") == {}
+    assert parse_map('{a="x, y=z", b=c, d=""}') == {"a": "x, y=z", "b": "c", "d": ""}
+    for malformed in ("{a=b,c=d}", "{a=}", '{a="b}', "{ }"):
+        with pytest.raises(ValueSyntaxError):
+            parse_map(malformed)
 
 
 def test_list_br_and_list_ifaces():
