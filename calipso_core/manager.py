@@ -113,7 +113,9 @@ class ListenerManager:
             self._set_state(child, "running")
 
     def _spawn(self, env: str) -> subprocess.Popen:
-        argv = [self.options.python, "-m", "calipso_core.cli.listen_cmd", env]
+        # -P: the manager's working directory is not searched for modules (nor for the
+        # metadata of whatever distributions lie there).
+        argv = [self.options.python, "-P", "-m", "calipso_core.cli.listen_cmd", env]
         if self.options.reconcile_every > 0:
             argv += ["--reconcile-every", str(self.options.reconcile_every)]
         output = subprocess.DEVNULL
