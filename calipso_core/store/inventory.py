@@ -9,7 +9,7 @@ writes in one transaction.
 
 from __future__ import annotations
 
-import io
+import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,8 +31,7 @@ _KEPT_WHEN_NULL = ("status", "last_scanned")
 
 def split_document(table: Table, environment: str, doc: Document) -> dict[str, Any]:
     """A row for ``table``: column fields as columns, everything else in ``doc``."""
-    columns = [c.name for c in table.c if c.name != "doc" and not (table is links and c.name == "id")]
-    row = {key: doc.get(key) for key in columns}
+    row = {c.name: doc.get(c.name) for c in _document_columns(table)}
     row["environment"] = environment
     row["doc"] = {k: v for k, v in doc.items() if k not in table.c}
     if table is links:
@@ -47,48 +46,81 @@ def join_document(row: Any) -> Document:
     return {**doc, **{k: v for k, v in mapping.items() if v is not None}}
 
 
+def match_conditions(table: Table, environment: str, match: Document) -> list:
+    """Conditions on ``table`` for documents whose fields equal ``match``: column fields by
+    equality, the others by JSONB containment (so nested values and list members match too)."""
+    conditions = [table.c.environment == environment]
+    in_doc = {}
+    for key, value in match.items():
+        if key in table.c and key != "doc":
+            conditions.append(table.c[key] == value)
+        else:
+            in_doc[key] = value
+    if in_doc:
+        conditions.append(table.c.doc.contains(in_doc))
+    return conditions
+
+
 def _require(doc: Document, fields: tuple[str, ...], what: str) -> None:
     missing = [f for f in fields if doc.get(f) in (None, "")]
     if missing:
         raise ValueError(f"{what} {doc.get('id', doc)!r} lacks {', '.join(missing)}")
 
 
-def _copy_text(value: Any) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict | list):
-        value = dumps(value)
-    elif isinstance(value, datetime):
-        value = value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
+def _staged_values(table: Table, dialect) -> dict[str, str]:
+    """Each column of ``table`` as SQL on a document staged as ``s.doc``: its field cast to
+    the column's type (the column's default when missing), and for ``doc`` the rest."""
+    values = {"environment": "%(environment)s"}
+    for c in _document_columns(table):
+        if c.name != "environment":
+            value = f"CAST(s.doc ->> '{c.name}' AS {c.type.compile(dialect=dialect)})"
+            values[c.name] = f"coalesce({value}, {c.server_default.arg.text})" if c.server_default else value
+    values["doc"] = f"s.doc - '{{{','.join(table.c.keys())}}}'::text[]"
+    return values
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _document_columns(table: Table) -> list:
+    """The columns filled from a document's fields (all but ``doc`` and a link's serial id)."""
+    return [c for c in table.c if c.name != "doc" and not (table is links and c.name == "id")]
 
 
-def copy_upsert(conn: Connection, table: Table, rows: list[dict], keys: list[str]) -> int:
-    """Insert or update many rows in two statements whatever their number: COPY them into a
-    temporary table, then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Columns in
-    ``_KEPT_WHEN_NULL`` keep their stored value when the new one is NULL."""
-    columns = list(rows[0])
-    staging = f"calipso_staging_{table.name}"
-    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
-                         f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP")
-    conn.exec_driver_sql(f"TRUNCATE {staging}")
-    data = "".join("\t".join(_copy_text(row[c]) for c in columns) + "\n" for row in rows)
+def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Document], keys: list[str]) -> int:
+    """Insert or update many documents in two statements whatever their number: COPY them,
+    one JSON document a line, into a temporary table, then one ``INSERT ... SELECT ... ON
+    CONFLICT DO UPDATE`` that splits them into columns. Rows that would not change are not
+    written; columns in ``_KEPT_WHEN_NULL`` keep their stored value when the new one is
+    NULL. Returns how many rows were written."""
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS calipso_staging (doc jsonb) ON COMMIT DROP")
+    conn.exec_driver_sql("TRUNCATE calipso_staging")
     with conn.connection.dbapi_connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {staging} ({', '.join(columns)}) FROM STDIN", io.StringIO(data))
-    updates = ", ".join(
-        f"{c} = coalesce(excluded.{c}, {table.name}.{c})" if c in _KEPT_WHEN_NULL else f"{c} = excluded.{c}"
-        for c in columns if c not in keys)
-    names = ", ".join(columns)
+        cursor.copy_expert("COPY calipso_staging (doc) FROM STDIN", _JsonLines(docs))
+    values = _staged_values(table, conn.dialect)
+    updates = {
+        c: f"coalesce(excluded.{c}, {table.name}.{c})" if c in _KEPT_WHEN_NULL else f"excluded.{c}"
+        for c in values if c not in keys}
     result = conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+        f"INSERT INTO {table.name} ({', '.join(values)}) SELECT {', '.join(values.values())} "
+        f"FROM calipso_staging s ON CONFLICT ({', '.join(keys)}) DO UPDATE "
+        f"SET {', '.join(f'{c} = {v}' for c, v in updates.items())} "
+        f"WHERE ({', '.join(f'{table.name}.{c}' for c in updates)}) "
+        f"IS DISTINCT FROM ({', '.join(updates.values())})",
+        {"environment": environment})
     return result.rowcount
+
+
+class _JsonLines:
+    """Documents as COPY text, one JSON document a line, read a slice at a time: the server
+    parses a slice while the next one is encoded."""
+
+    SLICE = 1000
+
+    def __init__(self, docs: list[Document]):
+        self._docs = iter(docs)
+
+    def read(self, size: int = -1) -> str:
+        lines = "".join(dumps(doc) + "\n" for doc in itertools.islice(self._docs, self.SLICE))
+        # JSON escapes every control character; COPY's text format then needs only backslashes doubled.
+        return lines.replace("\\", "\\\\")
 
 
 def insert_rows(conn: Connection, stmt, rows: list[dict]) -> int:
@@ -125,17 +157,17 @@ class Inventory:
         self, environment: str, docs: Iterable[Document], conn: Connection | None = None
     ) -> int:
         """Insert or replace objects by (environment, id); returns how many were written."""
-        rows = []
-        for doc in docs:
-            _require(doc, OBJECT_REQUIRED, "object")
-            rows.append(split_document(inventory, environment, doc))
-        return self._upsert(inventory, rows, ["environment", "id"], conn)
+        return self._upsert(inventory, environment, docs, OBJECT_REQUIRED, ["environment", "id"], conn)
 
-    def _upsert(self, table: Table, rows: list[dict], keys: list[str], conn) -> int:
-        if not rows:
+    def _upsert(self, table: Table, environment: str, docs: Iterable[Document], required: tuple[str, ...],
+                keys: list[str], conn) -> int:
+        docs = list(docs)
+        for doc in docs:
+            _require(doc, required, "object" if table is inventory else "link")
+        if not docs:
             return 0
         with self.connect(conn) as c:
-            return copy_upsert(c, table, rows, keys)
+            return copy_upsert(c, table, environment, docs, keys)
 
     def get(self, environment: str, object_id: str, conn: Connection | None = None) -> Document | None:
         query = select(inventory).where(inventory.c.environment == environment, inventory.c.id == object_id)
@@ -179,7 +211,7 @@ class Inventory:
     ) -> list[Document]:
         """Objects whose fields equal ``match``: column fields by equality, the others
         by JSONB containment (so nested values and list members match too)."""
-        query = select(inventory).where(*self._conditions(inventory, environment, match or {}))
+        query = select(inventory).where(*match_conditions(inventory, environment, match or {}))
         query = query.order_by(inventory.c.id).offset(offset)
         if limit is not None:
             query = query.limit(limit)
@@ -187,22 +219,9 @@ class Inventory:
 
     def count(self, environment: str, match: Document | None = None, conn=None) -> int:
         query = select(func.count()).select_from(inventory)
-        query = query.where(*self._conditions(inventory, environment, match or {}))
+        query = query.where(*match_conditions(inventory, environment, match or {}))
         with self.connect(conn) as c:
             return c.scalar(query)
-
-    @staticmethod
-    def _conditions(table: Table, environment: str, match: Document) -> list:
-        conditions = [table.c.environment == environment]
-        in_doc = {}
-        for key, value in match.items():
-            if key in table.c and key != "doc":
-                conditions.append(table.c[key] == value)
-            else:
-                in_doc[key] = value
-        if in_doc:
-            conditions.append(table.c.doc.contains(in_doc))
-        return conditions
 
     def delete_subtree(self, environment: str, object_id: str, conn: Connection | None = None) -> list[str]:
         """Delete an object, everything below it and their links; returns deleted ids."""
@@ -242,12 +261,8 @@ class Inventory:
 
     def upsert_links(self, environment: str, docs: Iterable[Document], conn: Connection | None = None) -> int:
         """Insert or replace links by (environment, link_type, source_id, target_id)."""
-        rows = []
-        for doc in docs:
-            _require(doc, LINK_REQUIRED, "link")
-            rows.append(split_document(links, environment, doc))
         keys = ["environment", "link_type", "source_id", "target_id"]
-        return self._upsert(links, rows, keys, conn)
+        return self._upsert(links, environment, docs, LINK_REQUIRED, keys, conn)
 
     def find_links(
         self,
@@ -257,7 +272,7 @@ class Inventory:
         offset: int = 0,
         conn: Connection | None = None,
     ) -> list[Document]:
-        query = select(links).where(*self._conditions(links, environment, match or {}))
+        query = select(links).where(*match_conditions(links, environment, match or {}))
         query = query.order_by(links.c.id).offset(offset)
         if limit is not None:
             query = query.limit(limit)

@@ -1,8 +1,14 @@
 """The database schema: identity fields as indexed columns, the rest as JSONB.
 
 Every table has a ``doc`` JSONB column, with a GIN index (``jsonb_path_ops``) for
-containment queries (``doc @> '{...}'``) on all but ``history``. Changes to ``inventory`` and ``links`` are
-recorded in ``history`` by triggers (see ``HISTORY_SQL``).
+containment queries (``doc @> '{...}'``) on all but ``history``.
+
+History (migration 0002): each ``inventory`` and ``links`` row also has ``valid_from``, the
+start of its current version, kept by the database and not part of the documents (so not
+declared here). When a row changes or is deleted, triggers write the version that ended
+to ``history`` with its span ``[valid_from, valid_to)``. The SQL functions
+``calipso_version_key(row)`` and ``calipso_version_doc(row)`` give a row's current version
+as history keeps it.
 """
 
 from __future__ import annotations
@@ -27,20 +33,28 @@ from sqlalchemy.dialects.postgresql import JSONB
 metadata = MetaData()
 
 
-def _table(name: str, *columns, indexes: tuple[tuple[str, ...], ...] = (), gin: bool = True) -> Table:
+def _table(name: str, *columns, indexes: tuple[tuple[str, ...], ...] = (), gin: bool = True,
+           **options) -> Table:
     """A table with a JSONB ``doc`` column, its GIN index (unless ``gin`` is false) and
-    plain column indexes."""
+    plain column indexes; ``options`` go to ``Table``."""
     table = Table(
         name,
         metadata,
         *columns,
         Column("doc", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        **options,
     )
     if gin:
         Index(f"ix_{name}_doc", table.c.doc, postgresql_using="gin", postgresql_ops={"doc": "jsonb_path_ops"})
     for cols in indexes:
         Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
     return table
+
+
+# Every scan rewrites every row it sees (``last_scanned``). Pages half empty let the new
+# row version stay on its page (a HOT update) so that no index is written: the table
+# takes twice the space a packed one would, the space repeated rescans take anyway.
+RESCANNED = {"postgresql_with": {"fillfactor": 50}}
 
 
 def _now() -> Column:
@@ -68,11 +82,11 @@ inventory = _table(
     Column("status", String),
     Column("last_scanned", DateTime(timezone=True)),
     indexes=(("environment", "type"), ("environment", "parent_id"), ("environment", "host")),
+    **RESCANNED,
 )
 # Prefix searches on id_path (children, subtrees) need the pattern operator class.
 Index("ix_inventory_id_path", inventory.c.environment, inventory.c.id_path,
       postgresql_ops={"id_path": "text_pattern_ops"})
-Index("ix_inventory_name_lower", func.lower(inventory.c.name), postgresql_ops={"lower": "text_pattern_ops"})
 
 links = _table(
     "links",
@@ -89,6 +103,7 @@ links = _table(
     Column("last_scanned", DateTime(timezone=True)),
     UniqueConstraint("environment", "link_type", "source_id", "target_id", name="uq_links_identity"),
     indexes=(("environment", "source_id"), ("environment", "target_id"), ("environment", "host")),
+    **RESCANNED,
 )
 
 cliques = _table(
@@ -195,16 +210,15 @@ history = _table(
     Column("valid_from", DateTime(timezone=True), nullable=False),
     Column("valid_to", DateTime(timezone=True)),
     indexes=(("environment", "kind", "valid_from"), ("environment", "kind", "valid_to")),
-    gin=False,  # read by time span first; every write of a scan lands here too
+    gin=False,  # read by time span first; every change lands here too
 )
-Index("ux_history_current", history.c.environment, history.c.kind, history.c.key,
-      unique=True, postgresql_where=history.c.valid_to.is_(None))
 
-# A row's history document is the row as JSON with its JSONB ``doc`` merged in, without
-# the fields that change on every scan. An update that changes nothing else is not
-# history. Times are the transaction's: one scan commit is one point in history. The
-# triggers work per statement on its transition tables, so a bulk write of 1,000 rows
-# records its history in two set-based statements, not 1,000 trigger calls.
+# A version's document is the row as JSON with its JSONB ``doc`` merged in, without the
+# fields that change on every scan. An update that changes nothing else is no new
+# version. Times are the transaction's: one scan commit is one point in history.
+# HISTORY_SQL is the history as revision 0001 created it (current versions kept in
+# ``history`` too, the unique index ``ux_history_current`` on them); revision 0002
+# replaces it, and returns to it on downgrade.
 HISTORY_SQL = """
 CREATE OR REPLACE FUNCTION calipso_history_doc(hkind text, row_json jsonb) RETURNS jsonb AS $$
     SELECT (row_json - 'doc' - 'last_scanned' - CASE hkind WHEN 'link' THEN 'id' ELSE '' END)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import Boolean, event, literal_column, select, update
 
 from calipso_core.store import as_of, diff
 from calipso_core.store.tables import history
+from calipso_core.store.tables import inventory as inventory_table
+from calipso_core.store.tables import links as links_table
 
 ENV = "test-env"
 
@@ -111,11 +114,117 @@ def test_as_of_and_diff(calipso, inventory):
                     "state": {"from": None, "to": "active"}},
     }]
     assert changes["links"]["removed"] == [] and changes["links"]["added"] == []
-    with engine.connect() as conn:
-        versions = conn.execute(select(history.c.key).where(history.c.key == "node-1")).all()
-    assert len(versions) == 1
+    assert history_rows(engine, key="node-1") == []  # the rescan ended no version
 
 
 def now(engine):
     with engine.connect() as conn:
         return conn.exec_driver_sql("SELECT clock_timestamp()").scalar()
+
+
+def history_rows(engine, kind="object", key=None):
+    query = select(history.c.key, history.c.valid_from, history.c.valid_to, history.c.doc).where(history.c.kind == kind)
+    if key:
+        query = query.where(history.c.key == key)
+    with engine.connect() as conn:
+        return conn.execute(query.order_by(history.c.valid_from)).all()
+
+
+def changed_value(column, value):
+    if column.name == "doc":
+        return {**value, "changed": True}
+    return (not value) if isinstance(column.type, Boolean) else f"{value}+"
+
+
+@pytest.mark.parametrize("table", [inventory_table, links_table])
+def test_a_change_to_any_column_but_last_scanned_ends_a_version(calipso, inventory, table):
+    """Each update, however written, keeps the version it ended: one history row per
+    changed column, spans end to end up to the current version; rescans (last_scanned
+    only) keep none."""
+    engine = calipso.engine
+    region, host, *_ = tree()
+    inventory.upsert_objects(ENV, [region, host])
+    inventory.upsert_links(ENV, [{"link_type": "l", "source_id": "node-1", "target_id": "RegionOne"}])
+    kind, row = ("object", table.c.id == "node-1") if table is inventory_table else ("link", table.c.id == 1)
+    changing = [c for c in table.c if c.name not in ("environment", "id", "last_scanned")]
+    for column in [table.c.last_scanned, *changing, table.c.last_scanned]:
+        with engine.begin() as conn:
+            old = conn.execute(select(column).where(row)).scalar()
+            new = now(engine) if column.name == "last_scanned" else changed_value(column, old)
+            conn.execute(update(table).where(row).values({column.name: new}))
+    ended = history_rows(engine, kind)
+    assert len(ended) == len(changing)
+    assert ended[0].key in ("node-1", "l|node-1|RegionOne") and ended[0].doc.get("changed") is None
+    with engine.connect() as conn:
+        current = conn.execute(select(literal_column("valid_from")).select_from(table).where(row)).scalar()
+    assert [v.valid_to for v in ended] == [v.valid_from for v in ended[1:]] + [current]
+
+
+def test_identical_documents_are_not_written_again(calipso, inventory):
+    inventory.upsert_objects(ENV, tree())
+    assert inventory.upsert_objects(ENV, tree()) == 0
+    docs = tree()
+    docs[1] = {**docs[1], "extra": 1}  # node-1
+    assert inventory.upsert_objects(ENV, docs) == 1
+    assert len(history_rows(calipso.engine, key="node-1")) == 1
+
+
+def test_a_version_written_and_changed_in_one_transaction_leaves_no_empty_span(calipso, inventory):
+    with calipso.engine.begin() as conn:
+        inventory.upsert_objects(ENV, tree(), conn)
+        inventory.upsert_objects(ENV, [{**tree()[1], "extra": 1}], conn)
+        inventory.delete_subtree(ENV, "vm-1", conn)
+    assert history_rows(calipso.engine) == []
+    assert inventory.get(ENV, "node-1")["extra"] == 1
+
+
+def test_link_history(calipso, inventory):
+    engine = calipso.engine
+    link = {"link_type": "instance-vnic", "source_id": "vm-1", "target_id": "v1", "link_name": "a"}
+    inventory.upsert_links(ENV, [link])
+    t1 = now(engine)
+    inventory.upsert_links(ENV, [{**link, "link_name": "b", "implicit": True}])
+    t2 = now(engine)
+    inventory.delete_links(ENV, [("instance-vnic", "vm-1", "v1")])
+    t3 = now(engine)
+    assert [(d["link_name"], d["implicit"]) for d in as_of(engine, ENV, t1, "link")] == [("a", False)]
+    assert [(d["link_name"], d["implicit"]) for d in as_of(engine, ENV, t2, "link")] == [("b", True)]
+    assert as_of(engine, ENV, t3, "link") == []
+    changed = diff(engine, ENV, t1, t2)["links"]["changed"]
+    assert changed == [{"key": "instance-vnic|vm-1|v1", "type": "instance-vnic",
+                        "changes": {"implicit": {"from": False, "to": True}, "link_name": {"from": "a", "to": "b"}}}]
+    assert [d["link_name"] for d in diff(engine, ENV, t2, t3)["links"]["removed"]] == ["b"]
+
+
+def plans(engine, action) -> list[str]:
+    """The plans of the queries on the inventory that ``action`` runs."""
+    found = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT") and "FROM inventory" in statement:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            found.append("\n".join(row[0] for row in cursor.fetchall()))
+
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    return found
+
+
+def test_lookups_are_indexed(calipso, inventory):
+    """By id, by parent, by subtree and by containment, with sequential scans ruled out."""
+    hosts = [obj(f"host-{i}", host=f"host-{i}") for i in range(20)]
+    inventory.upsert_objects(ENV, [*hosts, *(obj(f"vm-{i}", hosts[i % 20], type="instance", network=[f"net-{i}"])
+                                            for i in range(2000))])
+    with calipso.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE inventory")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        for action, index in [
+            (lambda: inventory.get(ENV, "vm-3", conn), "inventory_pkey"),
+            (lambda: inventory.children(ENV, "host-3", conn), "ix_inventory_environment_parent_id"),
+            (lambda: inventory.subtree(ENV, "host-3", conn=conn), "ix_inventory_id_path"),
+            (lambda: inventory.find(ENV, {"network": ["net-3"]}, conn=conn), "ix_inventory_doc"),
+        ]:
+            assert index in plans(calipso.engine, action)[-1]

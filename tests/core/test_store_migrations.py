@@ -1,0 +1,87 @@
+"""Schema revisions on a real PostgreSQL: history written under one revision reads the same
+under the next, and back."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from calipso_core import db
+from calipso_core.store import as_of
+from calipso_core.store.inventory import Inventory
+
+ENV = "migrated"
+SCHEMA = "calipso_migration_test"
+
+
+@pytest.fixture
+def engine(calipso_database_url):
+    """An engine whose tables live in a schema of their own, empty at first."""
+    url = make_url(calipso_database_url)
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}"))
+    engine = db.get_engine(url.update_query_dict({"options": f"-csearch_path={SCHEMA}"})
+                           .render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    admin.dispose()
+
+
+def now(engine):
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT clock_timestamp()").scalar()
+
+
+def node(object_id, **fields):
+    return {"id": object_id, "type": "host", "name": object_id, "parent_id": ENV,
+            "id_path": f"/{ENV}/{object_id}", "name_path": f"/{ENV}/{object_id}", **fields}
+
+
+def write_history(engine, store: Inventory, suffix: str) -> list:
+    """Add, change and delete objects and a link; the moments in between."""
+    store.upsert_objects(ENV, [node(f"a{suffix}"), node(f"b{suffix}"), node(f"c{suffix}")])
+    store.upsert_links(ENV, [{"link_type": "host-host", "source_id": f"a{suffix}", "target_id": f"b{suffix}"}])
+    moments = [now(engine)]
+    store.upsert_objects(ENV, [node(f"b{suffix}", name="renamed", last_scanned=moments[0])])
+    store.delete_objects(ENV, [f"c{suffix}"])
+    store.upsert_links(ENV, [{"link_type": "host-host", "source_id": f"a{suffix}", "target_id": f"b{suffix}",
+                              "link_name": "named"}])
+    return [*moments, now(engine)]
+
+
+def released_as_of(engine, moment, kind: str) -> list:
+    """``as_of`` as revision 0001 answered it, from ``history`` alone."""
+    query = text("SELECT doc FROM history WHERE environment = :env AND kind = :kind AND valid_from <= :t"
+                 " AND (valid_to IS NULL OR valid_to > :t) ORDER BY key")
+    with engine.connect() as conn:
+        return list(conn.execute(query, {"env": ENV, "kind": kind, "t": moment}).scalars())
+
+
+def test_history_survives_the_upgrade_to_past_versions_only_and_back(engine):
+    store = Inventory(engine)
+    db.upgrade(engine, "0001")
+    moments = write_history(engine, store, "1")
+    before = {(m, k): released_as_of(engine, m, k) for m in moments for k in ("object", "link")}
+    assert [d["name"] for d in before[moments[0], "object"]] == ["a1", "b1", "c1"]
+
+    db.upgrade(engine)
+    assert {(m, k): as_of(engine, ENV, m, k) for m in moments for k in ("object", "link")} == before
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE valid_to IS NULL").scalar() == 0
+    moments += write_history(engine, store, "2")
+    answers = {(m, k): as_of(engine, ENV, m, k) for m in moments for k in ("object", "link")}
+    assert [d["name"] for d in answers[moments[-1], "object"]] == ["a1", "a2", "renamed", "renamed"]
+
+    command.downgrade(db._alembic_config(engine), "0001")
+    assert {(m, k): released_as_of(engine, m, k) for m in moments for k in ("object", "link")} == answers
+    indexes = {index["name"] for index in inspect(engine).get_indexes("history")}
+    assert "ux_history_current" in indexes
+    moments += write_history(engine, store, "3")  # the released triggers work again
+
+    db.upgrade(engine)
+    assert [d["name"] for d in as_of(engine, ENV, moments[-1])] == ["a1", "a2", "a3", *["renamed"] * 3]
+    assert as_of(engine, ENV, moments[0]) == before[moments[0], "object"]
