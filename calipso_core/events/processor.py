@@ -33,7 +33,8 @@ from calipso_core.types import EventHandler
 
 log = logging.getLogger(__name__)
 #: Errors of the database connection (not of a statement): the batch is retried.
-TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# (PendingRollbackError: a connection lost inside a transaction, used again.)
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.PendingRollbackError)
 HOSTLESS_TTL = 300.0
 
 

@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DBAPIError
+
 from calipso_core.errors import CalipsoError
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import collector_paused
@@ -55,6 +57,8 @@ def _found_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
     for finder in finders:
         try:
             found = list(finder.find(ctx))
+        except DBAPIError:
+            raise  # the database failed, not the finder: the caller's transaction is gone
         except Exception as error:  # noqa: BLE001 - recorded as the scan's error, the rest goes on
             text = str(error) if isinstance(error, CalipsoError) else f"{type(error).__name__}: {error}"
             result.failures.append((finder.name, text))

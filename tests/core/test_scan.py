@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from calipso_core import hookimpl
 from calipso_core.context import Calipso
@@ -15,6 +16,7 @@ from calipso_core.plugins import PluginInfo, get_plugin_manager
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.controller import Scan
 from calipso_core.scan.engine import collector_paused
+from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ScannerTree
 from calipso_core.seed import seed_defaults
 from calipso_core.store import as_of
@@ -224,3 +226,18 @@ def test_forgetting_the_walks_data_keeps_the_working_clients():
     assert ctx.client("api", lambda c: object()) is client
     assert ctx.cached("ports", lambda: [3]) == [3]  # read again
     assert ctx.client("ssh", lambda c: "connected") == "connected"  # a failed client is tried again
+
+
+def test_a_database_failure_in_a_link_finder_is_not_taken_for_the_finders():
+    """A finder that fails is recorded and skipped; the database failing under it is the
+    caller's to handle (its transaction is gone), so it goes through."""
+    def broken(_ctx):
+        raise ValueError("no such column")
+
+    def database_gone(_ctx):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    result = find_links(None, [LinkFinder("toy.broken", ("a-b",), broken)])
+    assert result.failures == [("toy.broken", "ValueError: no such column")]
+    with pytest.raises(OperationalError):
+        find_links(None, [LinkFinder("toy.gone", ("a-b",), database_gone)])
