@@ -33,8 +33,11 @@ from calipso_core.errors import CalipsoError
 
 with warnings.catch_warnings():
     # oslo.messaging pulls in oslo.service's eventlet backend, which announces eventlet's
-    # deprecation on import; Calipso uses the threading executor and never eventlet.
+    # deprecation on import, and eventlet's DNS module loads dnspython's DSA support,
+    # which cryptography 51 announces as deprecated; Calipso uses the threading executor
+    # and never eventlet.
     warnings.filterwarnings("ignore", message=r"(?s).*eventlet")  # matched case-insensitively
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
     import oslo_messaging
     from oslo_config import cfg
     from oslo_messaging import opts as oslo_messaging_opts
