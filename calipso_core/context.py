@@ -40,8 +40,13 @@ class Calipso:
         ``BEGIN`` and ``ROLLBACK`` around it. Under PostgreSQL's default isolation (read
         committed) each statement of a transaction sees its own snapshot anyway, so the
         answers are the same. (Autocommit set per connection on the shared pool would
-        cost a ``SET`` round trip at each checkout and check-in instead.)"""
-        return create_engine(self.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+        cost a ``SET`` round trip at each checkout and check-in instead.)
+
+        Its connections are not pinged at checkout (another round trip per request): a
+        connection the database has cut fails the query that uses it, SQLAlchemy then
+        discards every connection of the pool opened before, and the API runs that read
+        once more (``calipso_core.api.operation``)."""
+        return create_engine(self.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
                              pool_size=self.engine.pool.size(), max_overflow=READER_OVERFLOW,
                              json_serializer=db.dumps)
 

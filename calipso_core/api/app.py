@@ -13,14 +13,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from calipso_core import __version__
 from calipso_core.api.errors import EXCEPTION_HANDLERS
 from calipso_core.api.openapi import build_document
-from calipso_core.api.operation import ApiState, Call, Operation, handler_limit, make_endpoint
+from calipso_core.api.operation import ApiState, Call, Operation, handler_limit, handler_threads, make_endpoint
 from calipso_core.api.routes import (
     aggregates,
     auth_tokens,
@@ -75,7 +74,7 @@ def create_app(calipso: Calipso, token_lifetime: timedelta = DEFAULT_TOKEN_LIFET
     and, once validated, are taken as valid for ``token_cache`` seconds without asking
     the database (a token revoked through this app stops working at once)."""
     users = Users(calipso.engine, token_lifetime, token_cache)
-    api = ApiState(calipso, users, CapacityLimiter(handler_limit(calipso.engine)))
+    api = ApiState(calipso, users, handler_threads(handler_limit(calipso.engine)))
     holder: dict = {}
     operations = [*resource_operations(), openapi_operation(holder)]
     holder["document"] = build_document(operations, __version__)

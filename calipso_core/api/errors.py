@@ -6,6 +6,7 @@ from __future__ import annotations
 import http
 import logging
 
+import orjson
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -40,10 +41,15 @@ def conflict(message: str) -> ApiError:
 
 
 class CalipsoJSONResponse(JSONResponse):
-    """JSON with dates as ISO 8601 strings (as the database layer writes them)."""
+    """JSON with dates as ISO 8601 strings (as the database layer writes them), made by
+    orjson (several times faster than the standard encoder on documents); what orjson
+    does not take (integers past 64 bits) by the standard encoder."""
 
     def render(self, content) -> bytes:
-        return db.dumps(content).encode("utf-8")
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return db.dumps(content).encode("utf-8")
 
 
 def error_body(status: int, message: str) -> dict:

@@ -4,16 +4,18 @@ the handler run in a worker thread) and the OpenAPI document."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from calipso_core.api import auth
 from calipso_core.api.errors import ApiError, CalipsoJSONResponse
@@ -25,7 +27,7 @@ from calipso_core.users import User, Users
 
 JSON = Mapping[str, Any]
 MAX_BODY_BYTES = 1024 * 1024
-#: Handlers running at once when the engine's pool does not say (anyio's default).
+#: Handlers running at once when the engine's pool does not say.
 DEFAULT_HANDLERS = 40
 
 
@@ -67,14 +69,21 @@ class Operation:
         return self.path.strip("/").split("/")[0]
 
 
+def handler_threads(count: int = DEFAULT_HANDLERS) -> ThreadPoolExecutor:
+    """``count`` threads that run the handlers; requests past them wait their turn.
+    (A thread pool of the event loop's own: anyio's ``to_thread`` with a capacity
+    limiter took a tenth of a request's CPU to hand a call over and back.)"""
+    return ThreadPoolExecutor(count, thread_name_prefix="calipso-api")
+
+
 @dataclass(frozen=True)
 class ApiState:
-    """What every handler can reach: the Calipso context and the users store; and how
-    many handlers may run at once (``handler_limit``)."""
+    """What every handler can reach: the Calipso context and the users store; and the
+    threads the handlers run in (as many as ``handler_limit``)."""
 
     calipso: Calipso
     users: Users
-    handlers: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(DEFAULT_HANDLERS))
+    handlers: Executor = field(default_factory=handler_threads)
 
 
 def handler_limit(engine: Engine) -> int:
@@ -155,18 +164,37 @@ def answer_without_body(operation: Operation, api: ApiState, request: Request) -
     worker thread: one hand-over to the thread pool per request instead of two."""
     user = authorized_user(operation, api, request)
     params = parse_query(request.query_params, operation.params)
-    return run_operation(operation, Call(api, request, params, None, user))
+    call = Call(api, request, params, None, user)
+    try:
+        return run_operation(operation, call)
+    except DBAPIError as error:
+        if not (error.connection_invalidated and request.method == "GET"):
+            raise
+    # The database had cut the reader's connection (a restart): the pool has dropped
+    # every connection opened before, so the read runs again on a new one.
+    return run_operation(operation, call)
 
 
 async def in_worker_thread(api: ApiState, function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` in a worker thread, within the limit of handlers at once."""
-    return await anyio.to_thread.run_sync(functools.partial(function, *args), limiter=api.handlers)
+    """``function(*args)`` in one of the handler threads."""
+    return await asyncio.get_running_loop().run_in_executor(api.handlers, functools.partial(function, *args))
 
 
-def make_endpoint(operation: Operation, api: ApiState) -> Callable[[Request], Any]:
-    """The Starlette endpoint that checks and runs ``operation``."""
+class Endpoint:
+    """The ASGI application that checks and runs one operation. Starlette routes to it
+    as it is: a function endpoint would be wrapped, per request, in one more layer of
+    exception handling than the application's own, which answers errors the same way."""
 
-    async def endpoint(request: Request) -> Response:
+    def __init__(self, operation: Operation, api: ApiState):
+        self.operation, self.api = operation, api
+        self.__name__ = f"{operation.method.lower()}_{operation.tag}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request) -> Response:
+        operation, api = self.operation, self.api
         schema = operation.body_schema
         if schema is None:
             result = await in_worker_thread(api, answer_without_body, operation, api, request)
@@ -180,5 +208,7 @@ def make_endpoint(operation: Operation, api: ApiState) -> Callable[[Request], An
             return result
         return CalipsoJSONResponse(result, status_code=operation.status)
 
-    endpoint.__name__ = f"{operation.method.lower()}_{operation.tag}"
-    return endpoint
+
+def make_endpoint(operation: Operation, api: ApiState) -> Endpoint:
+    """The Starlette endpoint that checks and runs ``operation``."""
+    return Endpoint(operation, api)

@@ -14,7 +14,8 @@ from calipso_core.types import Document
 def get_graph(call: Call) -> Document:
     """The environment is looked up only when nothing is found (400 when it does not exist)."""
     try:
-        return graph.clique_graph(call.engine, call.params["env_name"], call.params["focal_point"])
+        with call.engine.connect() as conn:
+            return graph.clique_graph(conn, call.params["env_name"], call.params["focal_point"])
     except NotFound:
         require_environment(call.engine, call.params["env_name"])
         raise

@@ -3,20 +3,32 @@ and type; with ``as_of``, the inventory as it was at that moment (from history).
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import cache
+
+from sqlalchemy import Select, bindparam, func, select
 
 from calipso_core.api.errors import bad_request, not_found
-from calipso_core.api.listing import fetch_page, project, require_environment
+from calipso_core.api.listing import project, require_environment
 from calipso_core.api.operation import Call, Operation
 from calipso_core.api.responses import STRING, listing_or_document, obj
 from calipso_core.api.validation import ENV_NAME, PAGING, Param
 from calipso_core.store import as_of
+from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import inventory
 from calipso_core.types import Document
 
 #: The fields of an object in a list (columns: a page is read without the documents).
 LIST_FIELDS = ("id", "type", "name", "name_path")
 EXACT_FILTERS = ("id_path", "parent_id", "type")
+#: The escape character of the ``LIKE`` pattern that finds objects below a path.
+LIKE_ESCAPE = "/"
+
+# The statements are built once, with bound parameters: building one per request costs
+# more CPU than the database takes to answer it.
+
+#: One object by id.
+OBJECT_BY_ID = select(inventory).where(inventory.c.environment == bindparam("env_name"),
+                                       inventory.c.id == bindparam("id"))
 
 
 def _under(id_path: str, parent_path: str, sub_tree: bool) -> bool:
@@ -56,24 +68,54 @@ def get_inventory(call: Call) -> Document | dict:
         require_environment(call.engine, environment)
         return _from_history(call)
     if "id" in params:
-        doc = call.inventory.get(environment, params["id"])
-        if doc is None:
+        with call.engine.connect() as conn:
+            row = conn.execute(OBJECT_BY_ID, {"env_name": environment, "id": params["id"]}).first()
+        if row is None:
             require_environment(call.engine, environment)
             raise not_found(f"no object {params['id']!r} in environment {environment!r}")
-        return doc
-    query = select(*(inventory.c[key] for key in LIST_FIELDS)).where(inventory.c.environment == environment)
-    for key in EXACT_FILTERS:
-        if key in params:
-            query = query.where(inventory.c[key] == params[key])
-    if "parent_path" in params:
-        prefix = params["parent_path"].rstrip("/") + "/"
-        query = query.where(inventory.c.id_path.startswith(prefix, autoescape=True))
-        if not params["sub_tree"]:
-            query = query.where(func.strpos(func.substr(inventory.c.id_path, len(prefix) + 1), "/") == 0)
-    page = fetch_page(call.engine, query.order_by(inventory.c.id), call.limit, call.offset)
-    if not page:
+        return join_document(row)
+    page = _list_page(call)
+    if not page["objects"]:
         require_environment(call.engine, environment)
-    return _page(page)
+    return page
+
+
+@cache
+def list_query(filters: tuple[str, ...], below_path: bool, sub_tree: bool) -> Select:
+    """A page of objects in the environment ``env_name`` whose ``filters`` (exact
+    filters) equal the parameters of their names; ``below_path``: whose ``id_path``
+    matches the pattern ``below`` (only children, past ``depth`` characters, unless
+    ``sub_tree``). Pages are ``limit`` objects from ``offset``, ordered by id."""
+    query = select(*(inventory.c[key] for key in LIST_FIELDS)).where(inventory.c.environment == bindparam("env_name"))
+    for key in filters:
+        query = query.where(inventory.c[key] == bindparam(key))
+    if below_path:
+        query = query.where(inventory.c.id_path.like(bindparam("below"), escape=LIKE_ESCAPE))
+        if not sub_tree:
+            query = query.where(func.strpos(func.substr(inventory.c.id_path, bindparam("depth")), "/") == 0)
+    return query.order_by(inventory.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _like_prefix(prefix: str) -> str:
+    """The ``LIKE`` pattern (escaped with ``LIKE_ESCAPE``) of the texts that start with ``prefix``."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        prefix = prefix.replace(special, LIKE_ESCAPE + special)
+    return prefix + "%"
+
+
+def _list_page(call: Call) -> dict:
+    params = call.params
+    filters = tuple(key for key in EXACT_FILTERS if key in params)
+    values = {"env_name": params["env_name"], "limit": call.limit, "offset": call.offset,
+              **{key: params[key] for key in filters}}
+    if below_path := "parent_path" in params:
+        prefix = params["parent_path"].rstrip("/") + "/"
+        values |= {"below": _like_prefix(prefix), "depth": len(prefix) + 1}
+    query = list_query(filters, below_path, params["sub_tree"])
+    with call.engine.connect() as conn:
+        rows = conn.execute(query, values).all()
+    return {"objects": [{key: value for key, value in zip(LIST_FIELDS, row, strict=True) if value is not None}
+                        for row in rows]}
 
 
 PARAMS = (

@@ -42,6 +42,16 @@ def test_filters_by_parent_and_path(client, api_calipso):
     assert_error(client.get("/inventory", params={**query, "sub_tree": "true"}), 400, "sub_tree", "parent_path")
 
 
+def test_a_parent_path_matches_its_characters_literally(client, api_calipso):
+    root = f"/{ENV}"
+    api_calipso.inventory.upsert_objects(ENV, [
+        {"id": i, "type": "host", "name": i, "id_path": f"{root}/{i}", "name_path": f"{root}/{i}", "parent_id": ENV}
+        for i in ("a_%/b", "ab%/b", "a_x/b", "a_%/b/c")])
+    query = {"env_name": ENV, "parent_path": f"{root}/a_%"}
+    assert ids(client.get("/inventory", params=query)) == ["a_%/b"]
+    assert ids(client.get("/inventory", params={**query, "sub_tree": "true"})) == ["a_%/b", "a_%/b/c"]
+
+
 @pytest.mark.parametrize("query", [{"id": "vm-1"}, {"parent_id": "node-1"}, {"type": "instance"}, {}])
 def test_an_unknown_environment_is_400_whatever_is_asked(client, api_calipso, query):
     api_calipso.inventory.upsert_objects(ENV, small_inventory())
