@@ -9,6 +9,7 @@ writes in one transaction.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, delete, func, or_, select, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from calipso_core.db import dumps
 from calipso_core.store.tables import inventory, links
@@ -27,6 +30,9 @@ OBJECT_REQUIRED = ("id", "type", "name", "id_path", "name_path")
 LINK_REQUIRED = ("link_type", "source_id", "target_id")
 # Columns kept when a scan writes a document without them (set by other parts).
 _KEPT_WHEN_NULL = ("status", "last_scanned")
+UNIQUE_VIOLATION = "23505"
+MERGE_ATTEMPTS = 3
+_DIALECT = postgresql.dialect()
 
 
 def split_document(table: Table, environment: str, doc: Document) -> dict[str, Any]:
@@ -67,16 +73,25 @@ def _require(doc: Document, fields: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} {doc.get('id', doc)!r} lacks {', '.join(missing)}")
 
 
-def _staged_values(table: Table, dialect) -> dict[str, str]:
+def _staged_values(table: Table) -> dict[str, str]:
     """Each column of ``table`` as SQL on a document staged as ``s.doc``: its field cast to
     the column's type (the column's default when missing), and for ``doc`` the rest."""
     values = {"environment": "%(environment)s"}
     for c in _document_columns(table):
         if c.name != "environment":
-            value = f"CAST(s.doc ->> '{c.name}' AS {c.type.compile(dialect=dialect)})"
+            value = f"CAST(s.doc ->> '{c.name}' AS {_cast_type(c)})"
             values[c.name] = f"coalesce({value}, {c.server_default.arg.text})" if c.server_default else value
     values["doc"] = f"s.doc - '{{{','.join(table.c.keys())}}}'::text[]"
     return values
+
+
+def _cast_type(column) -> str:
+    """The SQL type of ``column`` without its collation (which a CAST does not take)."""
+    type_ = column.type
+    if getattr(type_, "collation", None):
+        type_ = type_.copy()
+        type_.collation = None
+    return type_.compile(dialect=_DIALECT)
 
 
 def _document_columns(table: Table) -> list:
@@ -86,26 +101,53 @@ def _document_columns(table: Table) -> list:
 
 def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Document], keys: list[str]) -> int:
     """Insert or update many documents in two statements whatever their number: COPY them,
-    one JSON document a line, into a temporary table, then one ``INSERT ... SELECT ... ON
-    CONFLICT DO UPDATE`` that splits them into columns. Rows that would not change are not
-    written; columns in ``_KEPT_WHEN_NULL`` keep their stored value when the new one is
-    NULL. Returns how many rows were written."""
+    one JSON document a line, into a temporary table, then one statement that splits them
+    into columns and writes them (see ``_write_staged``). Rows that would not change are
+    not written; columns in ``_KEPT_WHEN_NULL`` keep their stored value when the new one
+    is NULL. Returns how many rows were written."""
     conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS calipso_staging (doc jsonb) ON COMMIT DROP")
     conn.exec_driver_sql("TRUNCATE calipso_staging")
     with conn.connection.dbapi_connection.cursor() as cursor:
         cursor.copy_expert("COPY calipso_staging (doc) FROM STDIN", _JsonLines(docs))
-    values = _staged_values(table, conn.dialect)
-    updates = {
-        c: f"coalesce(excluded.{c}, {table.name}.{c})" if c in _KEPT_WHEN_NULL else f"excluded.{c}"
-        for c in values if c not in keys}
-    result = conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(values)}) SELECT {', '.join(values.values())} "
-        f"FROM calipso_staging s ON CONFLICT ({', '.join(keys)}) DO UPDATE "
-        f"SET {', '.join(f'{c} = {v}' for c, v in updates.items())} "
-        f"WHERE ({', '.join(f'{table.name}.{c}' for c in updates)}) "
-        f"IS DISTINCT FROM ({', '.join(updates.values())})",
-        {"environment": environment})
-    return result.rowcount
+    merge = conn.dialect.server_version_info >= (15,)
+    statement = _write_staged(table, tuple(keys), merge)
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        try:
+            with conn.begin_nested():
+                return conn.exec_driver_sql(statement, {"environment": environment}).rowcount
+        except IntegrityError as error:
+            # A row that another transaction inserted (and committed) after this statement
+            # began: the next attempt, with a new snapshot, updates it.
+            if not merge or attempt == MERGE_ATTEMPTS or getattr(error.orig, "pgcode", None) != UNIQUE_VIOLATION:
+                raise
+    raise AssertionError("unreachable")
+
+
+@functools.cache
+def _write_staged(table: Table, keys: tuple[str, ...], merge: bool) -> str:
+    """The statement writing the staged documents into ``table``, rows found by ``keys``.
+
+    ``MERGE`` joins the staged rows with the stored ones and inserts the new ones as plain
+    inserts; ``INSERT ... ON CONFLICT`` (servers before PostgreSQL 15) probes the key index
+    and inserts speculatively, row by row: a third more work for new rows. Unlike ON
+    CONFLICT, MERGE fails on a key that another transaction inserts meanwhile, hence the
+    retries in ``copy_upsert``."""
+    values = _staged_values(table)
+    changing = [c for c in values if c not in keys]
+    stored = f"({', '.join(f'{table.name}.{c}' for c in changing)})"
+    if not merge:
+        updates = {c: f"coalesce(excluded.{c}, {table.name}.{c})" if c in _KEPT_WHEN_NULL else f"excluded.{c}"
+                   for c in changing}
+        return (f"INSERT INTO {table.name} ({', '.join(values)}) SELECT {', '.join(values.values())} "
+                f"FROM calipso_staging s ON CONFLICT ({', '.join(keys)}) DO UPDATE "
+                f"SET {', '.join(f'{c} = {v}' for c, v in updates.items())} "
+                f"WHERE {stored} IS DISTINCT FROM ({', '.join(updates.values())})")
+    updates = {c: f"coalesce(n.{c}, {table.name}.{c})" if c in _KEPT_WHEN_NULL else f"n.{c}" for c in changing}
+    return (f"MERGE INTO {table.name} USING (SELECT {', '.join(f'{v} AS {c}' for c, v in values.items())} "
+            f"FROM calipso_staging s) n ON {' AND '.join(f'{table.name}.{c} = n.{c}' for c in keys)} "
+            f"WHEN MATCHED AND {stored} IS DISTINCT FROM ({', '.join(updates.values())}) "
+            f"THEN UPDATE SET {', '.join(f'{c} = {v}' for c, v in updates.items())} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(values)}) VALUES ({', '.join(f'n.{c}' for c in values)})")
 
 
 class _JsonLines:

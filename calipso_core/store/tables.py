@@ -57,6 +57,10 @@ def _table(name: str, *columns, indexes: tuple[tuple[str, ...], ...] = (), gin: 
 RESCANNED = {"postgresql_with": {"fillfactor": 50}}
 
 
+# Identity and lookup columns compare byte by byte (revision 0003 says why).
+KEY = String(collation="C")
+
+
 def _now() -> Column:
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -70,15 +74,15 @@ environments = _table(
 
 inventory = _table(
     "inventory",
-    Column("environment", String, primary_key=True),
-    Column("id", String, primary_key=True),
-    Column("type", String, nullable=False),
+    Column("environment", KEY, primary_key=True),
+    Column("id", KEY, primary_key=True),
+    Column("type", KEY, nullable=False),
     Column("name", String, nullable=False),
-    Column("parent_id", String),
+    Column("parent_id", KEY),
     Column("parent_type", String),
     Column("id_path", Text, nullable=False),
     Column("name_path", Text, nullable=False),
-    Column("host", String),
+    Column("host", KEY),
     Column("status", String),
     Column("last_scanned", DateTime(timezone=True)),
     indexes=(("environment", "type"), ("environment", "parent_id"), ("environment", "host")),
@@ -91,12 +95,12 @@ Index("ix_inventory_id_path", inventory.c.environment, inventory.c.id_path,
 links = _table(
     "links",
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("environment", String, nullable=False),
-    Column("link_type", String, nullable=False),
-    Column("source_id", String, nullable=False),
-    Column("target_id", String, nullable=False),
+    Column("environment", KEY, nullable=False),
+    Column("link_type", KEY, nullable=False),
+    Column("source_id", KEY, nullable=False),
+    Column("target_id", KEY, nullable=False),
     Column("link_name", String),
-    Column("host", String),
+    Column("host", KEY),
     Column("state", String),
     Column("status", String),
     Column("implicit", Boolean, nullable=False, server_default=text("false")),
@@ -204,9 +208,9 @@ monitoring_results = _table(
 history = _table(
     "history",
     Column("seq", BigInteger, primary_key=True, autoincrement=True),
-    Column("kind", String, nullable=False),  # 'object' or 'link'
-    Column("environment", String, nullable=False),
-    Column("key", Text, nullable=False),
+    Column("kind", KEY, nullable=False),  # 'object' or 'link'
+    Column("environment", KEY, nullable=False),
+    Column("key", Text(collation="C"), nullable=False),
     Column("valid_from", DateTime(timezone=True), nullable=False),
     Column("valid_to", DateTime(timezone=True)),
     indexes=(("environment", "kind", "valid_from"), ("environment", "kind", "valid_to")),

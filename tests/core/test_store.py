@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -61,6 +62,23 @@ def test_upsert_replaces_the_document_and_keeps_status(inventory):
     assert stored["extra"] == 2
     assert stored["status"] == "Error"
     assert stored["services"] == {"nova-compute": {"active": True}}
+
+
+def test_an_object_inserted_meanwhile_by_another_transaction_is_updated(inventory):
+    """A bulk write blocked on a key that another transaction is inserting writes over it
+    once that one commits (the write statement is tried again), rather than failing."""
+    region, host, *_ = tree()
+    with inventory.engine.begin() as first:
+        inventory.upsert_objects(ENV, [{**host, "extra": "first"}], conn=first)
+        second = threading.Thread(target=inventory.upsert_objects,
+                                  args=(ENV, [region, {**host, "extra": "second"}]))
+        second.start()
+        time.sleep(0.5)  # the second write now waits for this transaction
+        assert second.is_alive()
+    second.join(30)
+    assert not second.is_alive()
+    assert inventory.get(ENV, "node-1")["extra"] == "second"
+    assert inventory.get(ENV, "RegionOne") is not None
 
 
 def test_children_subtree_and_find(inventory):
