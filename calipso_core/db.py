@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
+import orjson
 import platformdirs
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
@@ -67,10 +69,24 @@ def dumps(value) -> str:
     return json.dumps(value, default=_json_default)
 
 
+_LONG_NUMBER = re.compile(r"\d{20}")
+
+
+def loads(text: str) -> object:
+    """JSON read by orjson (a scan or a batch of events reads many thousands of documents),
+    or by the standard library where orjson would not be exact (it reads integers beyond
+    64 bits as floats) or refuses."""
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def get_engine(url: str | None = None) -> Engine:
-    return create_engine(
-        url or database_url(), pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=dumps
-    )
+    return create_engine(url or database_url(), pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         json_serializer=dumps, json_deserializer=loads)
 
 
 def _alembic_config(engine: Engine):

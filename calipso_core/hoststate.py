@@ -58,15 +58,22 @@ def gather(ctx: ScanContext, host: str, with_domains: bool, also: Sequence[str] 
     bonds = sorted(name for name, i in state.interfaces.items() if i.kind == "bond")
     namespaces = [ns.name for ns in parse_ip_netns_list(out[IP_NETNS_LIST])]
     domains = parse_virsh_list(out[VIRSH_LIST]) if with_domains else ()
+    # A domain or namespace may be gone by round two (an instance deleted, a router
+    # removed meanwhile): its command then fails, and it is left out, as it would be now.
 
     second = {("ethtool", n): ethtool_command(n) for n in state.physical}
     second |= {("bond", n): bond_command(n) for n in bonds}
     second |= {("netns", n): ip_netns_exec(n, IP_ADDRESS_SHOW) for n in namespaces}
     second |= {("domain", d.name): virsh_dumpxml(d.id if d.id is not None else d.name) for d in domains}
+    vanishing = {command for (kind, _), command in second.items() if kind in ("domain", "netns")}
     if not second:
         return state
-    out = run_commands(ctx, host, list(second.values()))
+    parts, stderr = run_batch(ctx, host, list(second.values()))
+    gone = {part.command for part in parts if part.exit_status != 0 and part.command in vanishing}
+    out = outputs_of(host, [part for part in parts if part.command not in gone], stderr)
     for (kind, name), command in second.items():
+        if command in gone:
+            continue
         text = out[command]
         if kind == "ethtool":
             state.ethtool[name] = parse_ethtool(text, command)

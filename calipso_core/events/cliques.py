@@ -1,23 +1,26 @@
 """Recomputing only the cliques a change touches.
 
-A clique changes when a link on its walk is added, changed or removed, when its focal
-point changes, or when one of its nodes is deleted. So the cliques to recompute are
-those of the focal points among the changed ids, and those whose stored ``nodes``
-contain a changed id (a GIN-indexed containment query per id). Each is rebuilt with the
-core's own ``build_clique``, over a ``LazyLinkIndex`` that reads from the database only
-the links of the nodes the walk reaches, a level at a time.
+A clique changes only when its focal point changes (its constraints), when one of its
+nodes is deleted, or when a link its walk could take is added, changed or removed. The
+walk steps along a link type from the nodes it has reached, so a link matters to a
+clique only when the end the walk would step from is among the clique's stored nodes
+(the first step where an old and a new walk differ starts from a node both reached) and
+the link passes the clique's constraints. A link whose end is a focal point may make
+that focal point's first clique. Objects that merely changed (a vEdge's port list) change
+no clique. The candidates are found with a GIN-indexed containment query per id; they
+are rebuilt with the core's own walk (``clique_walk``), side by side, reading from the
+database the links of the nodes the walks reach next, a link type at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from calipso_core.scan.cliques import LinkIndex, allowed, build_clique, select_clique_types
+from calipso_core.scan.cliques import LinkIndex, allowed, clique_walk, select_clique_types
 from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links
 from calipso_core.types import Document
@@ -26,73 +29,55 @@ CHUNK = 200
 
 
 class LinkLoader:
-    """The links of each node, read once per batch through the event's transaction."""
+    """The links of the nodes walks reach, read once per batch through the event's
+    transaction into a ``LinkIndex`` (one with implicit links, one without)."""
 
     def __init__(self, conn, environment: str):
         self.conn, self.environment = conn, environment
-        self._by_node: dict[str, dict[tuple[str, str, str], Document]] = {}
+        self._loaded: set[str] = set()
+        self._links: dict[tuple[str, str, str], Document] = {}
+        self._indexes: dict[bool, LinkIndex] = {}
         self.queries = 0
 
+    def index(self, use_implicit: bool) -> LinkIndex:
+        if use_implicit not in self._indexes:
+            self._indexes[use_implicit] = LinkIndex(self._links.values(), use_implicit)
+        return self._indexes[use_implicit]
+
     def load(self, nodes: Iterable[str]) -> None:
-        wanted = sorted({n for n in nodes if n not in self._by_node})
+        """Read the links of ``nodes`` not read yet (both directions), a few queries in all."""
+        wanted = sorted(set(nodes) - self._loaded)
+        self._loaded.update(wanted)
         for start in range(0, len(wanted), CHUNK):
             part = wanted[start:start + CHUNK]
-            for node in part:
-                self._by_node[node] = {}
             query = select(links).where(links.c.environment == self.environment,
                                         or_(links.c.source_id.in_(part), links.c.target_id.in_(part)))
             self.queries += 1
             for row in self.conn.execute(query):
                 link = join_document(row)
                 key = (link["link_type"], link["source_id"], link["target_id"])
-                for end in (link["source_id"], link["target_id"]):
-                    if end in self._by_node:
-                        self._by_node[end][key] = link
-
-    def links_of(self, node: str) -> list[Document]:
-        return list(self._by_node[node].values())
+                if key not in self._links:
+                    self._links[key] = link
+                    for index in self._indexes.values():
+                        index.add(link)
 
 
-class LazyLinkIndex(LinkIndex):
-    """A ``LinkIndex`` filled as the walk goes: when asked about a node it has not read, it
-    reads that node's links together with those of every node the walk could reach next
-    (far ends of allowed links, of a type some link type of the walk starts from)."""
-
-    def __init__(self, loader: LinkLoader, constraints: Mapping[str, Any], link_types: Iterable[str],
-                 use_implicit: bool = False):
-        super().__init__((), use_implicit)
-        self.loader, self.constraints, self.use_implicit = loader, dict(constraints), use_implicit
-        self.stepping_types = {lt.split("-", 1)[0] for lt in link_types}
-        self._loaded: set[str] = set()
-        self._frontier: set[str] = set()
-        self._seen_links: set[tuple[str, str, str]] = set()
-
-    def step(self, link_type: str, node: str):
-        if node not in self._loaded:
-            self._read({node} | self._frontier)
-        return super().step(link_type, node)
-
-    def _read(self, nodes: set[str]) -> None:
-        self.loader.load(nodes)
-        self._loaded |= nodes
-        self._frontier -= nodes
-        for node in nodes:
-            for link in self.loader.links_of(node):
-                self._add(link, node)
-
-    def _add(self, link: Document, node: str) -> None:
-        key = (link["link_type"], link["source_id"], link["target_id"])
-        if key not in self._seen_links and (self.use_implicit or not link.get("implicit")):
-            self._seen_links.add(key)
-            self.forward[link["link_type"]][link["source_id"]].append(link)
-            self.backward[link["link_type"]][link["target_id"]].append(link)
-        if not allowed(link, self.constraints):
-            return
-        source_type, target_type = link["link_type"].split("-", 1)
-        far, far_type = (link["target_id"], target_type) if node == link["source_id"] else (link["source_id"],
-                                                                                             source_type)
-        if far not in self._loaded and far_type in self.stepping_types:
-            self._frontier.add(far)
+def walk_all(loader: LinkLoader, walks: dict[str, Generator]) -> dict[str, Document | None]:
+    """Run ``clique_walk``s side by side, a link type at a time, reading the links of every
+    walk's next nodes in one go: focal point -> its clique (None without links)."""
+    built: dict[str, Document | None] = {}
+    while walks:
+        needed: set[str] = set()
+        going = {}
+        for focal, walk in walks.items():
+            try:
+                needed |= next(walk)
+                going[focal] = walk
+            except StopIteration as done:
+                built[focal] = done.value
+        loader.load(needed)
+        walks = going
+    return built
 
 
 def clique_setup(conn, env: Document) -> tuple[dict[str, Mapping], dict[str, list[str]]]:
@@ -115,29 +100,65 @@ def cliques_through(conn, environment: str, ids: Iterable[str]) -> dict[str, Doc
     return found
 
 
-def update_cliques(conn, env: Document, changed_ids: Iterable[str]) -> tuple[int, int]:
-    """Recompute the cliques through ``changed_ids``; returns (written, removed)."""
-    changed_ids = set(changed_ids)
-    if not changed_ids:
+def stepping_ends(link: Document, link_types: Iterable[str]) -> set[str]:
+    """The ends of ``link`` a walk over ``link_types`` would step from."""
+    source_type, target_type = link["link_type"].split("-", 1)
+    link_types = set(link_types)
+    return ({link["source_id"]} if link["link_type"] in link_types else set()) | (
+        {link["target_id"]} if f"{target_type}-{source_type}" in link_types else set())
+
+
+def touched_cliques(conn, environment: str, chosen: Mapping[str, Mapping], changed_ids: set[str],
+                    removed_ids: set[str], changed_links: list[Document]) -> tuple[set[str], dict[str, Document]]:
+    """The focal points whose clique may differ now (see module doc), and the stored
+    cliques among them (focal point -> document)."""
+    focal_types = set(chosen)
+    starts: dict[str, list[tuple[str, Document]]] = {}
+    focal_ids = set(changed_ids) | set(removed_ids)
+    for link in changed_links:
+        for end, end_type in zip((link["source_id"], link["target_id"]), link["link_type"].split("-", 1),
+                                 strict=True):
+            if end_type in focal_types:
+                focal_ids.add(end)
+        for clique_type in chosen.values():
+            for end in stepping_ends(link, clique_type["link_types"]):
+                starts.setdefault(end, []).append((clique_type["name"], link))
+    candidates = cliques_through(conn, environment, set(starts) | removed_ids)
+    for focal, clique in candidates.items():
+        nodes = set(clique.get("nodes", ()))
+        if nodes & removed_ids or any(
+                name == clique["clique_type"] and allowed(link, clique.get("constraints") or {})
+                for node in nodes & set(starts) for name, link in starts[node]):
+            focal_ids.add(focal)
+    return focal_ids, {f: c for f, c in candidates.items() if f in focal_ids}
+
+
+def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids: Iterable[str] = (),
+                   changed_links: Iterable[Document] = ()) -> tuple[int, int]:
+    """Recompute the cliques that ``changed_ids`` (objects written), ``removed_ids`` and
+    ``changed_links`` (old and new versions of links added, changed or removed) may have
+    changed; returns (written, removed)."""
+    changed_ids, removed_ids, changed_links = set(changed_ids), set(removed_ids), list(changed_links)
+    if not (changed_ids or removed_ids or changed_links):
         return 0, 0
     chosen, constraints = clique_setup(conn, env)
     name = env["name"]
-    through = cliques_through(conn, name, changed_ids)
-    focal_ids = set(through) | changed_ids
+    focal_ids, through = touched_cliques(conn, name, chosen, changed_ids, removed_ids, changed_links)
+    through.update(_own_cliques(conn, name, focal_ids - set(through)))
     focal_docs = _objects(conn, name, focal_ids, set(chosen))
     loader = LinkLoader(conn, name)
-    loader.load({node for doc in through.values() for node in doc.get("nodes", ())} | changed_ids)
-    rows, built = [], set()
+    loader.load({node for doc in through.values() for node in doc.get("nodes", ())} | focal_ids)
+    walks = {}
     for focal in focal_docs:
         clique_type = chosen[focal["type"]]
-        keys = constraints.get(focal["type"], ())
-        wanted = {k: focal.get(k) for k in keys if focal.get(k) is not None}
-        index = LazyLinkIndex(loader, wanted, clique_type["link_types"], bool(clique_type.get("use_implicit_links")))
-        clique = build_clique(focal, clique_type, keys, index)
+        index = loader.index(bool(clique_type.get("use_implicit_links")))
+        walks[focal["id"]] = clique_walk(focal, clique_type, constraints.get(focal["type"], ()), index)
+    rows, built = [], set()
+    for focal_id, clique in walk_all(loader, walks).items():
         if clique:
-            built.add(focal["id"])
+            built.add(focal_id)
             row = _row(name, clique)
-            if {**row["doc"], "clique_type": row["clique_type"]} != through.get(focal["id"]):
+            if {**row["doc"], "clique_type": row["clique_type"]} != through.get(focal_id):
                 rows.append(row)
     removed = 0
     stale = sorted(set(through) - built)
@@ -150,6 +171,16 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str]) -> tuple[int
             index_elements=["environment", "focal_point"],
             set_={c: stmt.excluded[c] for c in ("focal_point_type", "clique_type", "last_scanned", "doc")}), rows)
     return len(rows), removed
+
+
+def _own_cliques(conn, environment: str, focal_ids: set[str]) -> dict[str, Document]:
+    """The stored cliques of ``focal_ids`` (focal point -> document, as ``cliques_through``)."""
+    found, ids = {}, sorted(focal_ids)
+    for start in range(0, len(ids), CHUNK):
+        query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc).where(
+            cliques.c.environment == environment, cliques.c.focal_point.in_(ids[start:start + CHUNK]))
+        found.update({focal: {**doc, "clique_type": clique_type} for focal, clique_type, doc in conn.execute(query)})
+    return found
 
 
 def _objects(conn, environment: str, ids: set[str], types: set[str]) -> list[Document]:

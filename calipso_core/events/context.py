@@ -87,10 +87,14 @@ class EventContext:
             app.inventory, conn, sources, tree, memory)
         self.notification = None  # the one being handled
         self.stats: Counter = Counter()
-        self.changed: set[str] = set()  # ids whose cliques are recomputed at the end
+        # What the cliques are recomputed for at the end: objects written, removed, links.
+        self.changed: set[str] = set()
+        self.removed: set[str] = set()
+        self.changed_links: list[Document] = []
         self.hosts_to_relink: set[str] = set()
         self.host_fields: dict[str, str] = {}
         self._later: dict[Hashable, Callable[[EventContext], Any]] = {}
+        self._items: dict[Hashable, dict[Hashable, None]] = {}
         self._hostless_types = hostless_types
 
     # -- reading -------------------------------------------------------------------------
@@ -111,17 +115,19 @@ class EventContext:
 
     # -- changing ------------------------------------------------------------------------
 
-    def save_documents(self, docs: list[Document], stored: Mapping[str, Document] | None = None) -> list[Document]:
+    def save_documents(self, docs: list[Document], stored: Mapping[str, Document] | None = None,
+                       known: Callable[[str], Document | None] | None = None) -> list[Document]:
         """Write complete documents (paths computed here from the parents) that are new or
         differ from what is stored (``stored``: the stored documents by id, when the
-        caller has them); when an object's name path changes, its descendants' follow.
+        caller has them; ``known``: how the caller finds a stored object, parents
+        included); when an object's name path changes, its descendants' follow.
         Returns what was written."""
         if not docs:
             return []
         fresh = {d["id"]: {k: v for k, v in d.items() if k not in ("id_path", "name_path")} for d in docs}
         if stored is None:
             stored = {d["id"]: d for d in self.inventory.get_many(self.name, list(fresh), self.conn)}
-        orphans = assign_paths(fresh, lambda oid: stored.get(oid) or self.get(oid))
+        orphans = assign_paths(fresh, known or (lambda oid: stored.get(oid) or self.get(oid)))
         if orphans:
             raise EventError(f"no parent for {', '.join(sorted(orphans))}", related_object=orphans[0])
         written = [doc for oid, doc in fresh.items() if oid not in stored or _content(stored[oid]) != _content(doc)]
@@ -155,9 +161,10 @@ class EventContext:
         return ids
 
     def forget_objects(self, ids: Iterable[str]) -> None:
-        """Note objects removed by other means (a sweep): their cliques are recomputed."""
+        """Note objects removed by other means (a sweep): the cliques through them are
+        recomputed."""
         ids = list(ids)
-        self.changed |= set(ids)
+        self.removed |= set(ids)
         self.stats["objects_removed"] += len(ids)
 
     # -- freshness -----------------------------------------------------------------------
@@ -182,6 +189,15 @@ class EventContext:
     def later(self, key: Hashable, action: Callable[[EventContext], Any]) -> None:
         """Run ``action(ctx)`` once at the end of the batch, however many events ask."""
         self._later.setdefault(key, action)
+
+    def later_for(self, key: Hashable, item: Hashable, action: Callable[[EventContext, list], Any]) -> None:
+        """Run ``action(ctx, items)`` once at the end of the batch with every item asked
+        for under ``key`` (in the order first asked), e.g. every host to rescan, so that
+        the action can work on them together. An item stays even if the event that asked
+        for it fails."""
+        items = self._items.setdefault(key, {})
+        items[item] = None
+        self.later(key, lambda ctx: action(ctx, list(self._items.pop(key, {}))))
 
     def relink(self, host: str, host_fields: Mapping[str, str] | None = None) -> None:
         """Recompute the links of ``host`` at the end of the batch. ``host_fields`` names,

@@ -3,8 +3,8 @@
 Each notification goes to the handler of its event type inside a savepoint: a handler
 that fails (``EventError``, or any other exception) has its changes rolled back and
 becomes a message, and the batch goes on. Then what the handlers deferred runs once,
-the links of the hosts they touched are recomputed, then the cliques through everything
-that changed; the transaction commits, and only then does the listener acknowledge the
+the links of the hosts they touched are recomputed, then the cliques those changes may
+have changed; the transaction commits, and only then does the listener acknowledge the
 batch. A database that cannot be reached makes the whole batch come again later
 (``RetryLater``), so nothing is dropped; so does a handler's ``RetryLater``, a few times.
 """
@@ -216,11 +216,12 @@ class EventProcessor:
                 break
             for key, action in actions:
                 self._guarded(ev, key, lambda a=action: a(ev))
-        self._guarded(ev, "links", lambda: ev.changed.update(relink_hosts(ev, ev.hosts_to_relink, ev.host_fields)))
+        self._guarded(ev, "links", lambda: ev.changed_links.extend(
+            relink_hosts(ev, ev.hosts_to_relink, ev.host_fields)))
         self._guarded(ev, "cliques", lambda: self._cliques(ev))
 
     def _cliques(self, ev: EventContext) -> None:
-        written, removed = update_cliques(ev.conn, ev.environment, ev.changed)
+        written, removed = update_cliques(ev.conn, ev.environment, ev.changed, ev.removed, ev.changed_links)
         ev.stats["cliques_written"] += written
         ev.stats["cliques_removed"] += removed
 

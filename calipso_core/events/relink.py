@@ -5,8 +5,8 @@ with the objects on the given hosts and the objects that are on no host (network
 projects), reading through the event's transaction; a type whose objects name their host
 in another field (a port's ``binding:host_id``) is narrowed by that field. Every link
 finder runs over the view; the links they return that belong to those hosts replace the
-hosts' stored links, and the ends of every link added, changed or removed are returned,
-because the cliques through them must be recomputed.
+hosts' stored links, and every link added, changed or removed is returned, because the
+cliques that could walk it must be recomputed.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.links import find_links
 from calipso_core.store.inventory import join_document
-from calipso_core.store.tables import inventory
+from calipso_core.store.tables import inventory, links
 from calipso_core.types import Document
 
 LinkKey = tuple[str, str, str]
@@ -45,11 +45,10 @@ class HostView(ScanContext):
     def _load(self, object_type: str) -> list[Document]:
         field = self.host_fields.get(object_type)
         if field:
-            found: dict[str, Document] = {}
-            for host in self.hosts:
-                for doc in self.ev.inventory.find(self.ev.name, {"type": object_type, field: host}, conn=self.ev.conn):
-                    found[doc["id"]] = doc
-            return list(found.values())
+            query = select(inventory).where(
+                inventory.c.environment == self.ev.name, inventory.c.type == object_type,
+                or_(*(inventory.c.doc.contains({field: host}) for host in self.hosts))).order_by(inventory.c.id)
+            return [join_document(row) for row in self.ev.conn.execute(query)]
         found = list(self._objects_on_hosts().get(object_type, ()))
         if object_type in self.hostless_types:
             query = select(inventory).where(inventory.c.environment == self.ev.name, inventory.c.type == object_type,
@@ -82,12 +81,12 @@ def _differs(old: Document, new: Document) -> bool:
     return any((old.get(f) or None) != (new.get(f) or None) for f in LINK_FIELDS)
 
 
-def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> set[str]:
-    """Replace the links of ``hosts`` by what the link finders find now; returns the ids at
-    either end of every link that was added, changed or removed."""
+def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> list[Document]:
+    """Replace the links of ``hosts`` by what the link finders find now; returns every
+    link added or removed and both versions of every link changed."""
     hosts = set(hosts)
     if not hosts:
-        return set()
+        return []
     view = HostView(ev, hosts, host_fields, ev.hostless_types())
     finders = list(ev.app.plugins.records("calipso_link_finders").values())
     result = find_links(view, finders)
@@ -95,9 +94,8 @@ def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> se
         ev.report("error", f"link finder {finder}: {text}", reason="link finder failed", finder=finder)
     failed_types = {t for f in finders if f.name in {name for name, _ in result.failures} for t in f.link_types}
     new = {_key(link): link for link in result.links if link.get("host") in hosts}
-    old: dict[LinkKey, Document] = {}
-    for host in sorted(hosts):
-        old.update({_key(link): link for link in ev.inventory.find_links(ev.name, {"host": host}, conn=ev.conn)})
+    query = select(links).where(links.c.environment == ev.name, links.c.host.in_(sorted(hosts)))
+    old = {_key(link): link for link in map(join_document, ev.conn.execute(query))}
     now = datetime.now(UTC)
     changed = [link for key, link in new.items() if key not in old or _differs(old[key], link)]
     gone = [key for key in old if key not in new and key[0] not in failed_types]
@@ -105,5 +103,4 @@ def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> se
     ev.inventory.delete_links(ev.name, gone, ev.conn)
     ev.stats["links_written"] += len(changed)
     ev.stats["links_removed"] += len(gone)
-    ends = {link[end] for link in changed for end in ("source_id", "target_id")}
-    return ends | {end for key in gone for end in key[1:]}
+    return changed + [old[key] for key in gone] + [old[_key(link)] for link in changed if _key(link) in old]

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from sqlalchemy import or_, select
+
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import FetchFailure, InventoryResult, InventoryScan, assign_paths
 from calipso_core.scan.tree import ScannerTree
+from calipso_core.store.inventory import join_document
+from calipso_core.store.tables import inventory
 from calipso_core.types import Document
 
 
@@ -41,30 +45,49 @@ def fetch_subtree(ev, root: Document, scanner: str, sources: ScanContext, *, rec
     """What the fetchers find under ``root`` now (no database access: may run in a thread)."""
     tree = ev.tree if recurse else without_children(ev.tree, scanner)
     workers = concurrency or sources.settings.get("concurrency", 4)
-    return InventoryScan(sources, tree, workers).run(scanner, root)
+    pools = getattr(sources, "pools", None) if concurrency is None else None
+    return InventoryScan(sources, tree, workers, pools=pools() if pools else None).run(scanner, root)
 
 
 def store_subtree(ev, root: Document, found: InventoryResult, *, sweep: bool = True) -> RescanResult:
     """Write what ``fetch_subtree`` found under the stored ``root`` (see module doc)."""
-    stored = {d["id"]: d for d in ev.inventory.subtree(ev.name, root["id"], include_self=False, conn=ev.conn)} \
-        if sweep else {d["id"]: d for d in ev.inventory.get_many(ev.name, list(found.objects), ev.conn)}
+    return store_subtrees(ev, [(root, found)], sweep=sweep)
+
+
+def store_subtrees(ev, parts: list[tuple[Document, InventoryResult]], *, sweep: bool = True) -> RescanResult:
+    """``store_subtree`` for several stored roots (several hosts) at once: one read of what
+    is stored under them, one write, one delete."""
+    roots = {root["id"]: root for root, _ in parts}
+    found = InventoryResult()
+    for _, part in parts:
+        found.objects.update(part.objects)
+        found.failures += part.failures
+    if not roots:
+        return RescanResult()
+    if sweep:
+        query = select(inventory).where(inventory.c.environment == ev.name, or_(
+            *(inventory.c.id_path.startswith(root["id_path"] + "/", autoescape=True) for root in roots.values())))
+        stored = {row.id: join_document(row) for row in ev.conn.execute(query)}
+    else:
+        stored = {d["id"]: d for d in ev.inventory.get_many(ev.name, list(found.objects), ev.conn)}
+    parents: dict[str, Document | None] = dict(roots)
 
     def known(object_id: str) -> Document | None:
-        if object_id == root["id"]:
-            return root
-        return stored.get(object_id) or ev.get(object_id)
+        if object_id not in stored and object_id not in parents:
+            parents[object_id] = ev.get(object_id)
+        return stored.get(object_id) or parents[object_id]
 
     objects = {oid: dict(doc) for oid, doc in found.objects.items()}
     orphans = set(assign_paths(objects, known))
     docs = [doc for oid, doc in objects.items() if oid not in orphans]
-    written = ev.save_documents(docs, stored)
+    written = ev.save_documents(docs, stored, known)
     result = RescanResult(written=written, before={d["id"]: stored[d["id"]] for d in written if d["id"] in stored},
                           failures=list(found.failures))
     if sweep:
         failed = [objects.get(oid) or known(oid) for oid in found.failed_parents]
-        kept = [parent["id_path"] + "/" for parent in failed if parent and "id_path" in parent]
+        kept = tuple(parent["id_path"] + "/" for parent in failed if parent and "id_path" in parent)
         result.removed = [oid for oid, doc in stored.items()
-                          if oid not in objects and not any(doc["id_path"].startswith(path) for path in kept)]
+                          if oid not in objects and not doc["id_path"].startswith(kept)]
         if result.removed:
             ev.inventory.delete_objects(ev.name, result.removed, ev.conn)
             ev.forget_objects(result.removed)

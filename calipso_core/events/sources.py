@@ -7,6 +7,8 @@ and forgets the data at the start of each batch, except what a handler asked to 
 stays until a handler of such an event calls ``forget``, or until its time is up.
 ``scope()`` gives a handler a context of its own (its own data, the same clients) that it
 may pre-fill with just the part of a collection it needs (the servers of one host).
+The thread pools that rescans fetch with are kept too (``pools``), as is one for work
+done per host at the same time (``hosts_pool``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from calipso_core.scan.context import ScanContext
+from calipso_core.scan.engine import source_pools
 
 
 class LiveSources(ScanContext):
@@ -26,6 +30,30 @@ class LiveSources(ScanContext):
         super().__init__(environment, inventory, settings)
         self._kept: dict[Hashable, tuple[float, Any]] = {}  # key -> (expiry, value)
         self._kept_lock = threading.Lock()
+        self._pools: dict[str, ThreadPoolExecutor] | None = None
+        self._hosts_pool: ThreadPoolExecutor | None = None
+
+    def pools(self) -> dict[str, ThreadPoolExecutor]:
+        """The fetchers' thread pools, one per kind of source, kept for the listener's life."""
+        with self._kept_lock:
+            if self._pools is None:
+                self._pools = source_pools(self.settings.get("concurrency", 4))
+            return self._pools
+
+    def hosts_pool(self) -> ThreadPoolExecutor:
+        """A thread pool for work on several hosts at once (rescanning them)."""
+        with self._kept_lock:
+            if self._hosts_pool is None:
+                self._hosts_pool = ThreadPoolExecutor(self.settings.get("concurrency", 4),
+                                                      thread_name_prefix="live-hosts")
+            return self._hosts_pool
+
+    def close(self) -> None:
+        for pool in [*(self._pools or {}).values(), self._hosts_pool]:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pools = self._hosts_pool = None
+        super().close()
 
     def new_batch(self) -> None:
         """Forget everything read so far, and clients that could not be built (they are
@@ -66,6 +94,9 @@ class ScopedSources(ScanContext):
 
     def client(self, name: str, factory: Callable[[ScanContext], Any]) -> Any:
         return self.parent.client(name, factory)
+
+    def pools(self) -> dict[str, ThreadPoolExecutor]:
+        return self.parent.pools()
 
     def seed(self, key: Any, loader: Callable[[], Any]) -> None:
         """Decide what ``key`` holds before any fetcher asks for it (loaded when first asked)."""

@@ -11,7 +11,7 @@ point's. Every link type is tried (an empty one does not stop the walk).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
 from calipso_core.types import Document
@@ -58,13 +58,17 @@ class LinkIndex:
     """Links by type, from each end."""
 
     def __init__(self, links: Iterable[Document], use_implicit: bool = False):
+        self.use_implicit = use_implicit
         self.forward: dict[str, dict[str, list[Document]]] = defaultdict(lambda: defaultdict(list))
         self.backward: dict[str, dict[str, list[Document]]] = defaultdict(lambda: defaultdict(list))
         for link in links:
-            if link.get("implicit") and not use_implicit:
-                continue
-            self.forward[link["link_type"]][link["source_id"]].append(link)
-            self.backward[link["link_type"]][link["target_id"]].append(link)
+            self.add(link)
+
+    def add(self, link: Document) -> None:
+        if link.get("implicit") and not self.use_implicit:
+            return
+        self.forward[link["link_type"]][link["source_id"]].append(link)
+        self.backward[link["link_type"]][link["target_id"]].append(link)
 
     def step(self, link_type: str, node: str) -> list[tuple[Document, str]]:
         """Links of ``link_type`` (either direction) leaving ``node``, with the far end."""
@@ -87,16 +91,21 @@ def allowed(link: Document, constraints: Mapping[str, Any]) -> bool:
     return True
 
 
-def build_clique(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
-                 index: LinkIndex) -> Document | None:
-    """The clique of one focal point, or None when it has no link."""
+def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
+                index: LinkIndex) -> Generator[set[str], None, Document | None]:
+    """The walk of ``build_clique``, one link type at a time: before each step it yields
+    the nodes it is about to step from, so that a caller walking many cliques can read
+    the links of all their next nodes at once. Returns the clique (None without links)."""
     constraints = {key: focal.get(key) for key in constraint_keys if focal.get(key) is not None}
     nodes: dict[str, set[str]] = defaultdict(set)
     nodes[focal["type"]].add(focal["id"])
     links: dict[Any, Document] = {}
     for link_type in clique_type["link_types"]:
         source_type, target_type = link_type.split("-", 1)
-        for node in sorted(nodes[source_type]):
+        frontier = sorted(nodes[source_type])
+        if frontier:
+            yield set(frontier)
+        for node in frontier:
             for link, far in index.step(link_type, node):
                 key = (link["link_type"], link["source_id"], link["target_id"])
                 if key not in links and allowed(link, constraints):
@@ -115,6 +124,17 @@ def build_clique(focal: Document, clique_type: Mapping[str, Any], constraint_key
                            for link in detailed],
         "nodes": sorted({node for ids in nodes.values() for node in ids}),
     }
+
+
+def build_clique(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
+                 index: LinkIndex) -> Document | None:
+    """The clique of one focal point, or None when it has no link."""
+    walk = clique_walk(focal, clique_type, constraint_keys, index)
+    while True:
+        try:
+            next(walk)
+        except StopIteration as done:
+            return done.value
 
 
 def build_cliques(env: Mapping[str, Any], clique_types: Iterable[Mapping], constraints: Mapping[str, list[str]],

@@ -103,15 +103,27 @@ class _CollectorPause:
 collector_paused = _CollectorPause()
 
 
+SOURCES = ("api", "cli", "rest")
+
+
+def source_pools(concurrency: int) -> dict[str, ThreadPoolExecutor]:
+    """One bounded thread pool per kind of source."""
+    return {source: ThreadPoolExecutor(max(1, concurrency), thread_name_prefix=f"scan-{source}")
+            for source in SOURCES}
+
+
 class InventoryScan:
-    """Runs the scanner tree with one bounded thread pool per source."""
+    """Runs the scanner tree with one bounded thread pool per source: its own, or
+    ``pools`` (``source_pools``) that outlive it (a listener's, shared by its rescans)."""
 
     def __init__(self, ctx: ScanContext, tree: ScannerTree, concurrency: int = 16,
-                 on_progress: Callable[[int, int], None] | None = None):
+                 on_progress: Callable[[int, int], None] | None = None,
+                 pools: dict[str, ThreadPoolExecutor] | None = None):
         self.ctx = ctx
         self.tree = tree
         self.concurrency = max(1, concurrency)
         self.on_progress = on_progress or (lambda done, total: None)
+        self.pools = pools
 
     def run(self, scanner: str, root: Document) -> InventoryResult:
         with collector_paused():
@@ -119,8 +131,7 @@ class InventoryScan:
 
     def _run(self, scanner: str, root: Document) -> InventoryResult:
         result = InventoryResult()
-        pools = {source: ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"scan-{source}")
-                 for source in ("api", "cli", "rest")}
+        pools = self.pools or source_pools(self.concurrency)
         pending: dict[Future, _Task] = {}
         finished: SimpleQueue[Future] = SimpleQueue()  # futures put there as they end
 
@@ -144,8 +155,9 @@ class InventoryScan:
                     done_count += 1
                 self.on_progress(done_count, result.tasks)
         finally:
-            for pool in pools.values():
-                pool.shutdown(wait=True, cancel_futures=True)
+            if pools is not self.pools:
+                for pool in pools.values():
+                    pool.shutdown(wait=True, cancel_futures=True)
         return result
 
     def _tasks(self, scanner: str, parent: Document, fetch_parent: Document) -> list[_Task]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from calipso_core.events.rescan import RescanResult, rescan_subtree
+from calipso_core.events.rescan import RescanResult, fetch_subtree, rescan_subtree, store_subtrees
 from calipso_core.events.sources import ScopedSources
 from calipso_core.types import Document
 from calipso_plugins_openstack.api import COLLECTIONS, NOVA_MICROVERSION, OpenStackError, api
@@ -77,23 +77,27 @@ def host_sources(ev, host: Document) -> ScopedSources:
 
 def refresh_host(ev, host: str) -> None:
     """Rescan ``host`` (its instances, vServices, NICs, bridges, vEdges) and recompute its
-    links, once at the end of the batch."""
-    ev.later(("openstack.refresh-host", host), lambda ctx: _refresh_host(ctx, host))
+    links, once at the end of the batch (with the other hosts to rescan)."""
+    ev.later_for("openstack.refresh-hosts", host, _refresh_hosts)
 
 
 def relink_host(ev, host: str) -> None:
     ev.relink(host, HOST_FIELDS)
 
 
-def _refresh_host(ev, host: str) -> None:
-    doc = ev.get(host)
-    if doc is None or doc.get("type") != "host":
-        ev.report("warn", f"host {host} is not in the inventory (a scan adds new hosts)", related_object=host,
-                  related_object_type="host", reason="unknown host")
-        return
-    rescan_subtree(ev, doc, HOST_SCANNER, host_sources(ev, doc))
-    ev.stats["hosts_rescanned"] += 1
-    relink_host(ev, host)
+def _refresh_hosts(ev, hosts: list[str]) -> None:
+    """Read the hosts at the same time (their APIs' part and over SSH), then store each."""
+    docs = {doc["id"]: doc for doc in ev.inventory.get_many(ev.name, hosts, ev.conn) if doc.get("type") == "host"}
+    for host in hosts:
+        if host not in docs:
+            ev.report("warn", f"host {host} is not in the inventory (a scan adds new hosts)", related_object=host,
+                      related_object_type="host", reason="unknown host")
+    found = ev.sources.hosts_pool().map(lambda doc: fetch_subtree(ev, doc, HOST_SCANNER, host_sources(ev, doc)),
+                                        docs.values())
+    store_subtrees(ev, list(zip(docs.values(), found, strict=True)))
+    for host in docs:
+        ev.stats["hosts_rescanned"] += 1
+        relink_host(ev, host)
 
 
 def refresh_instance(ev, instance: Document) -> None:

@@ -3,6 +3,8 @@ taken once; one of them failing fails only its reader."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from calipso_core.errors import CommandFailed
@@ -42,3 +44,28 @@ def test_a_plugins_commands_ride_the_first_round_trip_and_are_taken_once(tmp_pat
     assert state.os_release.id == "ubuntu" and state.interfaces
     assert {b.name for b in bridges} == {b.name for b in parse_brctl_show(shell(BRCTL_SHOW).stdout)}
     assert (failed.value.host, failed.value.command, failed.value.exit_status) == (HOST, "false", 1)
+
+
+def test_a_domain_gone_between_the_two_round_trips_is_left_out(tmp_path):
+    """``virsh list`` names a domain that is deleted before its ``virsh dumpxml`` runs (an
+    instance deleted meanwhile): the host's state has the other domains, no error."""
+    model = generate_lab(LabSpec(seed=13, hosts=4, instances=8))
+    host = next(name for name in model.hosts if len(model.host_instances(name)) >= 2)
+    shell, vanished = host_shell(model, host), []
+
+    def answer(command_line: str):
+        dumps = re.findall(r"virsh dumpxml \S+;", command_line)
+        if dumps and not vanished:  # round two: the first domain is gone by now
+            vanished.append(dumps[0])
+            command_line = command_line.replace(dumps[0], "virsh dumpxml no-such-domain;", 1)
+        return shell(command_line)
+
+    with LabSshServer({host: answer}, "root", "lab-pw", key_dir=tmp_path / "keys") as server:
+        section = {"name": "CLI", **server.client_config(), "known_hosts": str(tmp_path / "known_hosts")}
+        ctx = ScanContext({"name": "lab", "configuration": [section]}, inventory=None)
+        ctx.cached(("host_type", host), lambda: ["Compute"])
+        try:
+            state = host_state(ctx, host)
+        finally:
+            ctx.close()
+    assert vanished and len(state.domains) == len(model.host_instances(host)) - 1
