@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import BigInteger, String, Text, any_, bindparam, case, cast, func, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array
 from sqlalchemy.engine import Connection, Engine
 
 from calipso_core.errors import NotFound
@@ -174,16 +174,21 @@ def link_path(links_detailed: list[Document], start: str, goal: str) -> list[Doc
     return path[::-1]
 
 
-def _dependents(found: list[Document], object_id: str) -> dict[str, list[Document]]:
-    """Each focal point whose clique holds ``object_id``, with the path to it."""
-    paths: dict[str, list[Document]] = {}
+def _dependents(found: list[Document], object_id: str, inside: set[str]) -> dict[str, tuple[str, list[Document]]]:
+    """Each focal point whose clique holds ``object_id`` or one of the objects ``inside``
+    it (its subtree), with the object it is reached through and the shortest path of
+    links from there."""
+    paths: dict[str, tuple[str, list[Document]]] = {}
     for clique in found:
         focal = clique["focal_point"]
         if focal == object_id:
             continue
-        path = link_path(clique.get("links_detailed", []), object_id, focal)
-        if focal not in paths or len(path) < len(paths[focal]):
-            paths[focal] = path
+        starts = [object_id] if object_id in clique.get("nodes", ()) else []
+        starts += sorted(inside & {focal, *clique.get("nodes", ())})
+        for start in starts:
+            path = link_path(clique.get("links_detailed", []), start, focal)
+            if focal not in paths or len(path) < len(paths[focal][1]):
+                paths[focal] = (start, path)
     return paths
 
 
@@ -215,19 +220,27 @@ def _projects_of(doc: Document) -> list[str]:
 
 def impact(engine: Engine, environment: str, object_id: str) -> Document:
     """Everything that depends on ``object_id``: the focal points of the cliques that
-    contain it (instances, vservices, networks ...), each with the path of links
-    between them, and the projects and hosts of those dependents."""
+    contain it or an object of its subtree (a host's instances and NICs), each with the
+    object it is reached ``through`` and the path of links from there; and the projects
+    and hosts of those dependents."""
     with engine.connect() as conn:
         subject = _objects(conn, environment, [object_id]).get(object_id)
         if subject is None:
             raise NotFound(f"no object {object_id!r} in environment {environment!r}")
-        paths = _dependents(cliques_containing(conn, environment, object_id), object_id)
+        inside = set(conn.scalars(select(inventory.c.id).where(
+            inventory.c.environment == environment,
+            inventory.c.id_path.startswith(subject["id_path"] + "/", autoescape=True))))
+        members = sorted({object_id} | inside)
+        found = _cliques(conn, environment, cliques.c.doc["nodes"].has_any(array(members))
+                         | cliques.c.focal_point.in_(members))
+        paths = _dependents(found, object_id, inside)
         docs = _objects(conn, environment, paths)
         dependents = [docs[i] for i in sorted(paths) if i in docs]
         groups: dict[str, list[Any]] = {group: [] for group in IMPACT_GROUPS}
         for doc in dependents:
+            through, path = paths[doc["id"]]
             groups.setdefault(doc["type"] + "s", []).append({**_node(doc), "host": doc.get("host"),
-                                                            "path": paths[doc["id"]]})
+                                                            "through": through, "path": path})
         groups["projects"] = _related(conn, environment, dependents, "project", _projects_of)
         groups["hosts"] = _related(conn, environment, dependents, "host",
                                    lambda d: [d["host"]] if d.get("host") and d["id"] != d["host"] else [])

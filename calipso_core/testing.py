@@ -12,6 +12,10 @@ Fixtures:
   is cut), for tests of what survives a database restart.
 - ``rabbitmq``: a private RabbitMQ node (``calipso_core.broker.RabbitBroker``) for the
   test session, on loopback ports of its own; stopped and removed afterwards.
+- ``lab_environment``: start labs, each added as an environment (see its doc).
+
+Helpers: ``lab_differences`` (what a scan got wrong), ``serve_app`` (an ASGI app served
+over loopback HTTP for the length of a ``with``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ import atexit
 import os
 import shutil
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,3 +150,27 @@ def lab_differences(calipso, lab) -> list[dict]:
     expected = lab.truth().as_document(lab.environment(), types)
     result = compare(expected, stored_document(calipso.inventory, calipso.engine, lab.options.env_name))
     return [row for row in result.rows if row["missing"] or row["unexpected"]]
+
+
+@contextmanager
+def serve_app(app, start_timeout: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
+    import uvicorn
+
+    from calipso_core.broker import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", access_log=False))
+    thread = threading.Thread(target=server.run, name="calipso-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the test server did not start on port {port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(start_timeout)

@@ -20,6 +20,8 @@ PATH_LINK = obj(("link_type", "source_id", "target_id"), link_type=STRING, link_
                 source_id=STRING, target_id=STRING)
 DEPENDENT = obj(("id", "type", "name"), id=STRING, type=STRING, name=STRING, status=NULLABLE_STRING,
                 host=NULLABLE_STRING, path={"type": "array", "items": PATH_LINK},
+                through={**STRING, "description": "the object (the one asked about, or one in its subtree) "
+                                                  "from which the path leads to the dependent"},
                 via={**STRINGS, "description": "for projects and hosts: the dependents that reach them"})
 IMPACT = obj(("object", "impact", "counts"),
              object=obj(("id", "type", "name"), id=STRING, type=STRING, name=STRING),

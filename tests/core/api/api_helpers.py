@@ -4,14 +4,9 @@ document, checking error bodies; and, as a plugin, one monitoring check."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import uvicorn
 
 from calipso_core import hookimpl
+from calipso_core.testing import serve_app
 from calipso_core.types import CliqueType, MonitoringCheck
 
 ENV = "lab-one"
@@ -27,24 +22,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, name="calipso-api-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the test API server did not start on port {port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(START_TIMEOUT)
+def serve(app):
+    """Serve ``app`` over loopback HTTP (``calipso_core.testing.serve_app``)."""
+    return serve_app(app, START_TIMEOUT)
 
 
 def token_for(users, name: str) -> str:
