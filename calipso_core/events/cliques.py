@@ -9,15 +9,17 @@ the link passes the clique's constraints. A link whose end is a focal point may 
 that focal point's first clique. Objects that merely changed (a vEdge's port list) change
 no clique. The candidates are found with a GIN-indexed containment query per id; they
 are rebuilt with the core's own walk (``clique_walk``), side by side, reading from the
-database the links of the nodes the walks reach next, a link type at a time.
+database, a link type at a time, only the links of that type that the walks may take
+from the nodes they reached.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Generator, Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from calipso_core.scan.cliques import LinkIndex, allowed, clique_walk, select_clique_types
@@ -29,12 +31,12 @@ CHUNK = 200
 
 
 class LinkLoader:
-    """The links of the nodes walks reach, read once per batch through the event's
+    """The links walks may step along, read once per batch through the event's
     transaction into a ``LinkIndex`` (one with implicit links, one without)."""
 
     def __init__(self, conn, environment: str):
         self.conn, self.environment = conn, environment
-        self._loaded: set[str] = set()
+        self._loaded: set[tuple[str, str]] = set()  # (link type, node) read
         self._links: dict[tuple[str, str, str], Document] = {}
         self._indexes: dict[bool, LinkIndex] = {}
         self.queries = 0
@@ -44,34 +46,40 @@ class LinkLoader:
             self._indexes[use_implicit] = LinkIndex(self._links.values(), use_implicit)
         return self._indexes[use_implicit]
 
-    def load(self, nodes: Iterable[str]) -> None:
-        """Read the links of ``nodes`` not read yet (both directions), a few queries in all."""
-        wanted = sorted(set(nodes) - self._loaded)
-        self._loaded.update(wanted)
-        for start in range(0, len(wanted), CHUNK):
-            part = wanted[start:start + CHUNK]
-            query = select(links).where(links.c.environment == self.environment,
-                                        or_(links.c.source_id.in_(part), links.c.target_id.in_(part)))
-            self.queries += 1
-            for row in self.conn.execute(query):
-                link = join_document(row)
-                key = (link["link_type"], link["source_id"], link["target_id"])
-                if key not in self._links:
-                    self._links[key] = link
-                    for index in self._indexes.values():
-                        index.add(link)
+    def load(self, steps: Mapping[str, Iterable[str]]) -> None:
+        """Read, for each link type, the links a walk stepping along it from its nodes may
+        take (of that type from the node, of the reverse type to it), unless read before.
+        Only those: a network's thousands of links are not read for a walk that ends there."""
+        for link_type, nodes in steps.items():
+            wanted = sorted({n for n in nodes if (link_type, n) not in self._loaded})
+            self._loaded.update((link_type, n) for n in wanted)
+            source_type, target_type = link_type.split("-", 1)
+            for start in range(0, len(wanted), CHUNK):
+                part = wanted[start:start + CHUNK]
+                query = select(links).where(links.c.environment == self.environment, or_(
+                    and_(links.c.link_type == link_type, links.c.source_id.in_(part)),
+                    and_(links.c.link_type == f"{target_type}-{source_type}", links.c.target_id.in_(part))))
+                self.queries += 1
+                for row in self.conn.execute(query):
+                    link = join_document(row)
+                    key = (link["link_type"], link["source_id"], link["target_id"])
+                    if key not in self._links:
+                        self._links[key] = link
+                        for index in self._indexes.values():
+                            index.add(link)
 
 
 def walk_all(loader: LinkLoader, walks: dict[str, Generator]) -> dict[str, Document | None]:
     """Run ``clique_walk``s side by side, a link type at a time, reading the links of every
-    walk's next nodes in one go: focal point -> its clique (None without links)."""
+    walk's next step in one go: focal point -> its clique (None without links)."""
     built: dict[str, Document | None] = {}
     while walks:
-        needed: set[str] = set()
+        needed: dict[str, set[str]] = defaultdict(set)
         going = {}
         for focal, walk in walks.items():
             try:
-                needed |= next(walk)
+                link_type, nodes = next(walk)
+                needed[link_type] |= nodes
                 going[focal] = walk
             except StopIteration as done:
                 built[focal] = done.value
@@ -147,7 +155,6 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
     through.update(_own_cliques(conn, name, focal_ids - set(through)))
     focal_docs = _objects(conn, name, focal_ids, set(chosen))
     loader = LinkLoader(conn, name)
-    loader.load({node for doc in through.values() for node in doc.get("nodes", ())} | focal_ids)
     walks = {}
     for focal in focal_docs:
         clique_type = chosen[focal["type"]]

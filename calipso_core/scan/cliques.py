@@ -92,10 +92,11 @@ def allowed(link: Document, constraints: Mapping[str, Any]) -> bool:
 
 
 def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
-                index: LinkIndex) -> Generator[set[str], None, Document | None]:
+                index: LinkIndex) -> Generator[tuple[str, set[str]], None, Document | None]:
     """The walk of ``build_clique``, one link type at a time: before each step it yields
-    the nodes it is about to step from, so that a caller walking many cliques can read
-    the links of all their next nodes at once. Returns the clique (None without links)."""
+    the link type and the nodes it is about to step from, so that a caller walking many
+    cliques can read just those links, for all of them at once. Returns the clique (None
+    without links)."""
     constraints = {key: focal.get(key) for key in constraint_keys if focal.get(key) is not None}
     nodes: dict[str, set[str]] = defaultdict(set)
     nodes[focal["type"]].add(focal["id"])
@@ -104,7 +105,7 @@ def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys
         source_type, target_type = link_type.split("-", 1)
         frontier = sorted(nodes[source_type])
         if frontier:
-            yield set(frontier)
+            yield link_type, set(frontier)
         for node in frontier:
             for link, far in index.step(link_type, node):
                 key = (link["link_type"], link["source_id"], link["target_id"])
