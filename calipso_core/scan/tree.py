@@ -42,15 +42,33 @@ class ScannerTree:
 def merge(records) -> dict[str, tuple[FetchType, ...]]:
     """Scanners by name; ``extends`` records append to the scanner they name. One that
     extends a scanner no installed plugin has is left out (with a warning): a plugin may
-    add to another plugin's tree without depending on it."""
+    add to another plugin's tree without depending on it. So are the scanners that hang
+    only under what was left out (with whatever they name of the missing plugin)."""
     owned = {r.name: list(r.fetch_types) for r in records if not r.extends}
+    left_out = []
     for record in records:
         if record.extends in owned:
             owned[record.extends].extend(record.fetch_types)
         elif record.extends:
             log.warning("scanner %s is left out: the scanner %s it extends is not installed",
                         record.name, record.extends)
-    return {name: tuple(entries) for name, entries in owned.items()}
+            left_out += [ft.children_scanner for ft in record.fetch_types if ft.children_scanner]
+    tree = {name: tuple(entries) for name, entries in owned.items()}
+    for name in sorted(_reachable(tree, left_out) - _reachable(tree, [ROOT])):
+        log.warning("scanner %s is left out: it hangs only under scanners left out", name)
+        del tree[name]
+    return tree
+
+
+def _reachable(tree: Mapping[str, tuple[FetchType, ...]], starts: list[str]) -> set[str]:
+    """The scanners of ``tree`` that ``starts`` lead to, themselves included."""
+    seen, stack = set(), list(starts)
+    while stack:
+        name = stack.pop()
+        if name not in seen and name in tree:
+            seen.add(name)
+            stack += [ft.children_scanner for ft in tree[name] if ft.children_scanner]
+    return seen
 
 
 def as_document(tree: Mapping[str, tuple[FetchType, ...]]) -> dict[str, list[dict]]:

@@ -186,7 +186,9 @@ def test_the_scanner_tree_is_checked_at_load():
 class ExtendsMissing:
     @hookimpl
     def calipso_scanners(self):
-        return [Scanner("extra.children", (FetchType("thing", folder=Folder("things")),), extends="nobody.scanner")]
+        things = FetchType("thing", folder=Folder("things"), children_scanner="extra.things")
+        return [Scanner("extra.children", (things,), extends="nobody.scanner"),
+                Scanner("extra.things", (FetchType("item", fetcher="extra.items", children_scanner="nobody.items"),))]
 
 
 def test_an_extension_of_a_scanner_not_installed_is_left_out():
@@ -195,6 +197,8 @@ def test_an_extension_of_a_scanner_not_installed_is_left_out():
     tree = ScannerTree.from_plugins(plugins)
     assert "nobody.scanner" not in tree.scanners
     assert all(ft.type != "thing" for entries in tree.scanners.values() for ft in entries)
+    # what hangs only under it is left out too, unknown fetcher and children scanner with it
+    assert "extra.things" not in tree.scanners
 
 
 def test_the_garbage_collector_waits_while_scan_phases_run_and_comes_back():
