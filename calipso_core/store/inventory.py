@@ -111,7 +111,7 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
         cursor.copy_expert("COPY calipso_staging (doc) FROM STDIN", _JsonLines(docs))
     merge = conn.dialect.server_version_info >= (15,)
     statement = _write_staged(table, tuple(keys), merge)
-    for attempt in range(1, MERGE_ATTEMPTS + 1):
+    for attempt in itertools.count(1):
         try:
             with conn.begin_nested():
                 return conn.exec_driver_sql(statement, {"environment": environment}).rowcount
@@ -120,7 +120,6 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
             # began: the next attempt, with a new snapshot, updates it.
             if not merge or attempt == MERGE_ATTEMPTS or getattr(error.orig, "pgcode", None) != UNIQUE_VIOLATION:
                 raise
-    raise AssertionError("unreachable")
 
 
 @functools.cache
