@@ -13,7 +13,6 @@ from calipso_core.api.operation import Call, Operation
 from calipso_core.api.responses import STRING, listing_or_document, obj
 from calipso_core.api.validation import ENV_NAME, PAGING, Param
 from calipso_core.store import as_of
-from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import inventory
 from calipso_core.types import Document
 
@@ -22,13 +21,6 @@ LIST_FIELDS = ("id", "type", "name", "name_path")
 EXACT_FILTERS = ("id_path", "parent_id", "type")
 #: The escape character of the ``LIKE`` pattern that finds objects below a path.
 LIKE_ESCAPE = "/"
-
-# The statements are built once, with bound parameters: building one per request costs
-# more CPU than the database takes to answer it.
-
-#: One object by id.
-OBJECT_BY_ID = select(inventory).where(inventory.c.environment == bindparam("env_name"),
-                                       inventory.c.id == bindparam("id"))
 
 
 def _under(id_path: str, parent_path: str, sub_tree: bool) -> bool:
@@ -69,18 +61,18 @@ def get_inventory(call: Call) -> Document | dict:
         return _from_history(call)
     if "id" in params:
         with call.engine.connect() as conn:
-            row = conn.execute(OBJECT_BY_ID, {"env_name": environment, "id": params["id"]}).first()
-        if row is None:
+            doc = call.inventory.get(environment, params["id"], conn)
+        if doc is None:
             require_environment(call.engine, environment)
             raise not_found(f"no object {params['id']!r} in environment {environment!r}")
-        return join_document(row)
+        return doc
     page = _list_page(call)
     if not page["objects"]:
         require_environment(call.engine, environment)
     return page
 
 
-@cache
+@cache  # built once per shape, with bound parameters: building one per request costs more than the answer
 def list_query(filters: tuple[str, ...], below_path: bool, sub_tree: bool) -> Select:
     """A page of objects in the environment ``env_name`` whose ``filters`` (exact
     filters) equal the parameters of their names; ``below_path``: whose ``id_path``
