@@ -83,11 +83,6 @@ def _cliques(conn: Connection, environment: str, condition) -> list[Document]:
     return [join_document(row) for row in conn.execute(query)]
 
 
-def cliques_containing(conn: Connection, environment: str, object_id: str) -> list[Document]:
-    """The cliques whose nodes include ``object_id`` (its own clique too)."""
-    return _cliques(conn, environment, cliques.c.doc.contains({"nodes": [object_id]}))
-
-
 def _objects(conn: Connection, environment: str, ids: Iterable[str]) -> dict[str, Document]:
     query = select(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(list(ids)))
     return {doc["id"]: doc for doc in map(join_document, conn.execute(query))}
@@ -152,43 +147,50 @@ def clique_graph(conn: Connection, environment: str, object_id: str) -> Document
 
 def link_path(links_detailed: list[Document], start: str, goal: str) -> list[Document]:
     """The shortest chain of links from ``start`` to ``goal``, links taken either way."""
+    return nearest_path(links_detailed, [start], goal)[1]
+
+
+def nearest_path(links_detailed: list[Document], starts: list[str], goal: str) -> tuple[str | None, list[Document]]:
+    """The shortest chain of links from any of ``starts`` to ``goal``, links taken either
+    way, and the start it leaves from (the first of ``starts`` on a tie); ``(None, [])``
+    when none leads there. One breadth-first search from all of them."""
     adjacent: dict[str, list[tuple[str, Document]]] = {}
     for link in links_detailed:
         source, target = link.get("source_id"), link.get("target_id")
         adjacent.setdefault(source, []).append((target, link))
         adjacent.setdefault(target, []).append((source, link))
-    came_from: dict[str, tuple[str, Document] | None] = {start: None}
-    queue = deque([start])
+    came_from: dict[str, tuple[str, Document] | None] = dict.fromkeys(starts)
+    queue = deque(came_from)
     while queue and goal not in came_from:
         here = queue.popleft()
         for there, link in adjacent.get(here, []):
             if there not in came_from:
                 came_from[there] = (here, link)
                 queue.append(there)
+    if goal not in came_from:
+        return None, []
     path: list[Document] = []
-    step = came_from.get(goal)
+    node, step = goal, came_from[goal]
     while step is not None:
-        here, link = step
+        node, link = step
         path.append({k: link.get(k) for k in ("id", "link_type", "link_name", "source_id", "target_id")})
-        step = came_from[here]
-    return path[::-1]
+        step = came_from[node]
+    return node, path[::-1]
 
 
 def _dependents(found: list[Document], object_id: str, inside: set[str]) -> dict[str, tuple[str, list[Document]]]:
     """Each focal point whose clique holds ``object_id`` or one of the objects ``inside``
-    it (its subtree), with the object it is reached through and the shortest path of
-    links from there."""
+    it (its subtree), with the object it is reached through (the object itself first) and
+    the shortest path of links from there."""
     paths: dict[str, tuple[str, list[Document]]] = {}
     for clique in found:
         focal = clique["focal_point"]
-        if focal == object_id:
+        members = {focal, *clique.get("nodes", ())}
+        starts = ([object_id] if object_id in members else []) + sorted(inside & members)
+        if focal == object_id or not starts:
             continue
-        starts = [object_id] if object_id in clique.get("nodes", ()) else []
-        starts += sorted(inside & {focal, *clique.get("nodes", ())})
-        for start in starts:
-            path = link_path(clique.get("links_detailed", []), start, focal)
-            if focal not in paths or len(path) < len(paths[focal][1]):
-                paths[focal] = (start, path)
+        through, path = nearest_path(clique.get("links_detailed", []), starts, focal)
+        paths[focal] = (through or starts[0], path)
     return paths
 
 

@@ -96,16 +96,22 @@ def clique_setup(conn, env: Document) -> tuple[dict[str, Mapping], dict[str, lis
     return select_clique_types(types, env), constraints
 
 
-def cliques_through(conn, environment: str, ids: Iterable[str]) -> dict[str, Document]:
-    """The stored cliques whose nodes include one of ``ids`` (a focal point's own clique
-    includes it): focal point -> the clique's ``clique_type`` and document."""
+def stored_cliques(conn, environment: str, ids: Iterable[str], condition) -> dict[str, Document]:
+    """The stored cliques that ``condition(part)`` selects, for ``ids`` a part at a time:
+    focal point -> the clique's ``clique_type`` and document."""
     ids, found = sorted(set(ids)), {}
     for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
         query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc).where(
-            cliques.c.environment == environment, or_(*(cliques.c.doc.contains({"nodes": [i]}) for i in part)))
+            cliques.c.environment == environment, condition(ids[start:start + CHUNK]))
         found.update({focal: {**doc, "clique_type": clique_type} for focal, clique_type, doc in conn.execute(query)})
     return found
+
+
+def cliques_through(conn, environment: str, ids: Iterable[str]) -> dict[str, Document]:
+    """The stored cliques whose nodes include one of ``ids`` (a focal point's own clique
+    includes it)."""
+    return stored_cliques(conn, environment, ids,
+                          lambda part: or_(*(cliques.c.doc.contains({"nodes": [i]}) for i in part)))
 
 
 def stepping_ends(link: Document, link_types: Iterable[str]) -> set[str]:
@@ -152,7 +158,7 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
     chosen, constraints = clique_setup(conn, env)
     name = env["name"]
     focal_ids, through = touched_cliques(conn, name, chosen, changed_ids, removed_ids, changed_links)
-    through.update(_own_cliques(conn, name, focal_ids - set(through)))
+    through.update(stored_cliques(conn, name, focal_ids - set(through), cliques.c.focal_point.in_))
     focal_docs = _objects(conn, name, focal_ids, set(chosen))
     loader = LinkLoader(conn, name)
     walks = {}
@@ -178,16 +184,6 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
             index_elements=["environment", "focal_point"],
             set_={c: stmt.excluded[c] for c in ("focal_point_type", "clique_type", "last_scanned", "doc")}), rows)
     return len(rows), removed
-
-
-def _own_cliques(conn, environment: str, focal_ids: set[str]) -> dict[str, Document]:
-    """The stored cliques of ``focal_ids`` (focal point -> document, as ``cliques_through``)."""
-    found, ids = {}, sorted(focal_ids)
-    for start in range(0, len(ids), CHUNK):
-        query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc).where(
-            cliques.c.environment == environment, cliques.c.focal_point.in_(ids[start:start + CHUNK]))
-        found.update({focal: {**doc, "clique_type": clique_type} for focal, clique_type, doc in conn.execute(query)})
-    return found
 
 
 def _objects(conn, environment: str, ids: set[str], types: set[str]) -> list[Document]:

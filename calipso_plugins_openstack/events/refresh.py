@@ -86,7 +86,8 @@ def relink_host(ev, host: str) -> None:
 
 
 def _refresh_hosts(ev, hosts: list[str]) -> None:
-    """Read the hosts at the same time (their APIs' part and over SSH), then store each."""
+    """Read the hosts at the same time (their APIs' part and over SSH), then store them
+    together and relink each."""
     docs = {doc["id"]: doc for doc in ev.inventory.get_many(ev.name, hosts, ev.conn) if doc.get("type") == "host"}
     for host in hosts:
         if host not in docs:
@@ -95,8 +96,8 @@ def _refresh_hosts(ev, hosts: list[str]) -> None:
     found = ev.sources.hosts_pool().map(lambda doc: fetch_subtree(ev, doc, HOST_SCANNER, host_sources(ev, doc)),
                                         docs.values())
     store_subtrees(ev, list(zip(docs.values(), found, strict=True)))
+    ev.stats["hosts_rescanned"] += len(docs)
     for host in docs:
-        ev.stats["hosts_rescanned"] += 1
         relink_host(ev, host)
 
 

@@ -11,7 +11,7 @@ from api_helpers import ENV, HTTP_TIMEOUT, TOKEN, assert_error, serve, small_inv
 
 from calipso_core.api import create_app
 from calipso_core.context import Calipso
-from calipso_core.graph import link_path
+from calipso_core.graph import link_path, nearest_path
 from calipso_core.store.tables import scans
 
 
@@ -98,6 +98,9 @@ def test_link_path_walks_links_either_way():
     assert [link["id"] for link in link_path(links, "b", "d")] == [2, 4]
     assert link_path(links, "a", "z") == []
     assert link_path(links, "a", "a") == []
+    through, path = nearest_path(links, ["z", "a", "d"], "b")  # z leads nowhere; a is one link off, d two
+    assert (through, [link["id"] for link in path]) == ("a", [1])
+    assert nearest_path(links, ["z"], "b") == (None, [])
 
 
 def test_diff_between_two_times(client, api_calipso):
