@@ -7,22 +7,25 @@ clique only when the end the walk would step from is among the clique's stored n
 (the first step where an old and a new walk differ starts from a node both reached) and
 the link passes the clique's constraints. A link whose end is a focal point may make
 that focal point's first clique. Objects that merely changed (a vEdge's port list) change
-no clique. The candidates are found with a GIN-indexed containment query per id; they
-are rebuilt with the core's own walk (``clique_walk``), side by side, reading from the
-database, a link type at a time, only the links of that type that the walks may take
-from the nodes they reached.
+no clique, and a changed focal point changes its own only when it has none yet or other
+constraints now. The candidates are found with a GIN-indexed containment query per id
+(and clique type), the database telling which of the ids each holds; they are rebuilt
+with the core's own walk (``clique_walk``), side by side, a link type at a time. The
+walk is a union of steps, each from one node, so a step the stored clique took from a
+node whose links did not change takes the same links now (``Previous``): only the
+others are read from the database, for all walks at once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, and_, any_, delete, func, literal, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from calipso_core.scan.cliques import LinkIndex, allowed, clique_walk, select_clique_types
+from calipso_core.scan.cliques import LinkIndex, allowed, clique_walk, focal_constraints, select_clique_types
 from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links
 from calipso_core.types import Document
@@ -39,7 +42,6 @@ class LinkLoader:
         self._loaded: set[tuple[str, str]] = set()  # (link type, node) read
         self._links: dict[tuple[str, str, str], Document] = {}
         self._indexes: dict[bool, LinkIndex] = {}
-        self.queries = 0
 
     def index(self, use_implicit: bool) -> LinkIndex:
         if use_implicit not in self._indexes:
@@ -51,15 +53,13 @@ class LinkLoader:
         take (of that type from the node, of the reverse type to it), unless read before.
         Only those: a network's thousands of links are not read for a walk that ends there."""
         for link_type, nodes in steps.items():
-            wanted = sorted({n for n in nodes if (link_type, n) not in self._loaded})
+            wanted = {n for n in nodes if (link_type, n) not in self._loaded}
             self._loaded.update((link_type, n) for n in wanted)
             source_type, target_type = link_type.split("-", 1)
-            for start in range(0, len(wanted), CHUNK):
-                part = wanted[start:start + CHUNK]
+            for part in _parts(wanted):
                 query = select(links).where(links.c.environment == self.environment, or_(
                     and_(links.c.link_type == link_type, links.c.source_id.in_(part)),
                     and_(links.c.link_type == f"{target_type}-{source_type}", links.c.target_id.in_(part))))
-                self.queries += 1
                 for row in self.conn.execute(query):
                     link = join_document(row)
                     key = (link["link_type"], link["source_id"], link["target_id"])
@@ -96,55 +96,110 @@ def clique_setup(conn, env: Document) -> tuple[dict[str, Mapping], dict[str, lis
     return select_clique_types(types, env), constraints
 
 
-def stored_cliques(conn, environment: str, ids: Iterable[str], condition) -> dict[str, Document]:
-    """The stored cliques that ``condition(part)`` selects, for ``ids`` a part at a time:
-    focal point -> the clique's ``clique_type`` and document."""
-    ids, found = sorted(set(ids)), {}
+def _parts(ids: Iterable[str]) -> Iterator[list[str]]:
+    ids = sorted(set(ids))
     for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def stored_cliques(conn, environment: str, focal_points: Iterable[str]) -> dict[str, Document]:
+    """Focal point -> its stored clique's document, with its ``clique_type``."""
+    found = {}
+    for part in _parts(focal_points):
         query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc).where(
-            cliques.c.environment == environment, condition(ids[start:start + CHUNK]))
+            cliques.c.environment == environment, cliques.c.focal_point.in_(part))
         found.update({focal: {**doc, "clique_type": clique_type} for focal, clique_type, doc in conn.execute(query)})
     return found
 
 
-def cliques_through(conn, environment: str, ids: Iterable[str]) -> dict[str, Document]:
-    """The stored cliques whose nodes include one of ``ids`` (a focal point's own clique
-    includes it)."""
-    return stored_cliques(conn, environment, ids,
-                          lambda part: or_(*(cliques.c.doc.contains({"nodes": [i]}) for i in part)))
+def _candidates(conn, environment: str, clique_type: str | None, ids: Iterable[str]
+                ) -> Iterator[tuple[str, dict, set[str]]]:
+    """The stored cliques (of ``clique_type``, or of any) through any of ``ids``: their
+    focal point, constraints and which of ``ids`` they hold; found by the database, so
+    that large cliques' documents do not travel to be looked at."""
+    for part in _parts(ids):
+        node = func.jsonb_array_elements_text(cliques.c.doc["nodes"]).table_valued("value").alias("node")
+        held = select(func.array_agg(node.c.value)).where(node.c.value == any_(literal(part, ARRAY(String))))
+        query = select(cliques.c.focal_point, cliques.c.doc["constraints"], held.scalar_subquery()).where(
+            cliques.c.environment == environment, _through(part),
+            true() if clique_type is None else cliques.c.clique_type == clique_type)
+        for focal, constraints, matched in conn.execute(query):
+            yield focal, constraints or {}, set(matched or ())
 
 
-def stepping_ends(link: Document, link_types: Iterable[str]) -> set[str]:
-    """The ends of ``link`` a walk over ``link_types`` would step from."""
+def _through(ids: list[str]):
+    """Cliques whose nodes include one of ``ids`` (GIN-indexed containment per id)."""
+    return or_(*(cliques.c.doc.contains({"nodes": [i]}) for i in ids))
+
+
+def link_steps(link: Document, link_types: Iterable[str]) -> set[tuple[str, str]]:
+    """The steps of a walk over ``link_types`` that would take ``link``: (the link type
+    stepped along, the end stepped from)."""
     source_type, target_type = link["link_type"].split("-", 1)
-    link_types = set(link_types)
-    return ({link["source_id"]} if link["link_type"] in link_types else set()) | (
-        {link["target_id"]} if f"{target_type}-{source_type}" in link_types else set())
+    return ({(link["link_type"], link["source_id"])} if link["link_type"] in link_types else set()) | (
+        {(f"{target_type}-{source_type}", link["target_id"])}
+        if f"{target_type}-{source_type}" in link_types else set())
 
 
-def touched_cliques(conn, environment: str, chosen: Mapping[str, Mapping], changed_ids: set[str],
-                    removed_ids: set[str], changed_links: list[Document]) -> tuple[set[str], dict[str, Document]]:
-    """The focal points whose clique may differ now (see module doc), and the stored
-    cliques among them (focal point -> document)."""
+class Previous:
+    """What a clique's stored version tells of a walk now (a ``Known`` for ``clique_walk``):
+    the links the walk took from a node along a link type, when the node was reached by
+    that step before and no link of that type from it changed (``dirty``); links to
+    removed objects are gone. A walk of thousands of nodes then reads only the links
+    around what changed."""
+
+    def __init__(self, clique: Document, focal: Document, clique_type: Mapping,
+                 dirty: set[tuple[str, str]], removed: set[str]):
+        self.index = LinkIndex(link for link in clique.get("links_detailed") or ()
+                               if link["source_id"] not in removed and link["target_id"] not in removed)
+        self.dirty = dirty
+        self.reached = dict(clique_walk(focal, clique_type, (), self.index))  # link type -> nodes stepped from
+
+    def __call__(self, link_type: str, node: str) -> list[tuple[Document, str]] | None:
+        if (link_type, node) in self.dirty or node not in self.reached.get(link_type, ()):
+            return None
+        return self.index.step(link_type, node)
+
+
+def touched_cliques(conn, environment: str, chosen: Mapping[str, Mapping], constraints: Mapping[str, list[str]],
+                    changed_ids: set[str], removed_ids: set[str], changed_links: list[Document]
+                    ) -> tuple[list[Document], dict[str, Document], dict[str, set[tuple[str, str]]]]:
+    """The focal points whose clique may differ now (see module doc), the stored cliques
+    that may have to change (focal point -> document), and per clique type the steps
+    whose links changed (``link_steps``)."""
     focal_types = set(chosen)
-    starts: dict[str, list[tuple[str, Document]]] = {}
-    focal_ids = set(changed_ids) | set(removed_ids)
+    dirty: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    starts: dict[str, dict[str, list[Document]]] = defaultdict(dict)  # clique type -> node -> links
+    maybe = set(changed_ids)  # a changed focal point or the end of a changed link
     for link in changed_links:
         for end, end_type in zip((link["source_id"], link["target_id"]), link["link_type"].split("-", 1),
                                  strict=True):
             if end_type in focal_types:
-                focal_ids.add(end)
+                maybe.add(end)
         for clique_type in chosen.values():
-            for end in stepping_ends(link, clique_type["link_types"]):
-                starts.setdefault(end, []).append((clique_type["name"], link))
-    candidates = cliques_through(conn, environment, set(starts) | removed_ids)
-    for focal, clique in candidates.items():
-        nodes = set(clique.get("nodes", ()))
-        if nodes & removed_ids or any(
-                name == clique["clique_type"] and allowed(link, clique.get("constraints") or {})
-                for node in nodes & set(starts) for name, link in starts[node]):
-            focal_ids.add(focal)
-    return focal_ids, {f: c for f, c in candidates.items() if f in focal_ids}
+            for step in link_steps(link, clique_type["link_types"]):
+                dirty[clique_type["name"]].add(step)
+                starts[clique_type["name"]].setdefault(step[1], []).append(link)
+    touched = set(removed_ids) | {focal for focal, _, _ in _candidates(conn, environment, None, removed_ids)}
+    for name, by_node in starts.items():
+        touched |= {focal for focal, limits, held in _candidates(conn, environment, name, by_node)
+                    if any(allowed(link, limits) for node in held for link in by_node[node])}
+    focal_docs = _objects(conn, environment, touched | maybe, focal_types)
+    # The others' cliques change only if they have none yet or other constraints.
+    heads = _heads(conn, environment, {doc["id"] for doc in focal_docs} - touched)
+    focal_docs = [doc for doc in focal_docs if doc["id"] in touched or heads.get(doc["id"]) != (
+        chosen[doc["type"]]["name"], focal_constraints(doc, constraints.get(doc["type"], ())))]
+    return focal_docs, stored_cliques(conn, environment, touched | {doc["id"] for doc in focal_docs}), dirty
+
+
+def _heads(conn, environment: str, focal_points: Iterable[str]) -> dict[str, tuple[str, dict]]:
+    """Focal point -> its stored clique's type and constraints."""
+    found = {}
+    for part in _parts(focal_points):
+        query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc["constraints"]).where(
+            cliques.c.environment == environment, cliques.c.focal_point.in_(part))
+        found.update({focal: (clique_type, limits or {}) for focal, clique_type, limits in conn.execute(query)})
+    return found
 
 
 def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids: Iterable[str] = (),
@@ -157,15 +212,18 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
         return 0, 0
     chosen, constraints = clique_setup(conn, env)
     name = env["name"]
-    focal_ids, through = touched_cliques(conn, name, chosen, changed_ids, removed_ids, changed_links)
-    through.update(stored_cliques(conn, name, focal_ids - set(through), cliques.c.focal_point.in_))
-    focal_docs = _objects(conn, name, focal_ids, set(chosen))
+    focal_docs, through, dirty = touched_cliques(conn, name, chosen, constraints, changed_ids, removed_ids,
+                                                 changed_links)
     loader = LinkLoader(conn, name)
     walks = {}
     for focal in focal_docs:
-        clique_type = chosen[focal["type"]]
+        clique_type, keys = chosen[focal["type"]], constraints.get(focal["type"], ())
+        old = through.get(focal["id"])
+        reusable = old and (old["clique_type"], old.get("constraints")) == (
+            clique_type["name"], focal_constraints(focal, keys))
+        known = Previous(old, focal, clique_type, dirty[clique_type["name"]], removed_ids) if reusable else None
         index = loader.index(bool(clique_type.get("use_implicit_links")))
-        walks[focal["id"]] = clique_walk(focal, clique_type, constraints.get(focal["type"], ()), index)
+        walks[focal["id"]] = clique_walk(focal, clique_type, keys, index, known)
     rows, built = [], set()
     for focal_id, clique in walk_all(loader, walks).items():
         if clique:
@@ -173,11 +231,8 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
             row = _row(name, clique)
             if {**row["doc"], "clique_type": row["clique_type"]} != through.get(focal_id):
                 rows.append(row)
-    removed = 0
-    stale = sorted(set(through) - built)
-    for start in range(0, len(stale), CHUNK):
-        removed += conn.execute(delete(cliques).where(cliques.c.environment == name,
-                                                      cliques.c.focal_point.in_(stale[start:start + CHUNK]))).rowcount
+    removed = sum(conn.execute(delete(cliques).where(cliques.c.environment == name, cliques.c.focal_point.in_(part)))
+                  .rowcount for part in _parts(set(through) - built))
     if rows:
         stmt = insert(cliques)
         conn.execute(stmt.on_conflict_do_update(
@@ -187,10 +242,10 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
 
 
 def _objects(conn, environment: str, ids: set[str], types: set[str]) -> list[Document]:
-    found, ids = [], sorted(ids)
-    for start in range(0, len(ids), CHUNK):
+    found = []
+    for part in _parts(ids):
         query = select(inventory).where(inventory.c.environment == environment, inventory.c.type.in_(sorted(types)),
-                                        inventory.c.id.in_(ids[start:start + CHUNK]))
+                                        inventory.c.id.in_(part))
         found += [join_document(row) for row in conn.execute(query)]
     return sorted(found, key=lambda d: d["id"])
 

@@ -11,7 +11,7 @@ point's. Every link type is tried (an empty one does not stop the walk).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
 from calipso_core.types import Document
@@ -91,23 +91,36 @@ def allowed(link: Document, constraints: Mapping[str, Any]) -> bool:
     return True
 
 
+def focal_constraints(focal: Document, constraint_keys: Iterable[str]) -> dict[str, Any]:
+    """The values of the focal point that the links of its clique must match."""
+    return {key: focal.get(key) for key in constraint_keys if focal.get(key) is not None}
+
+
+#: ``known(link type, node)``: the links of that type a walk takes from the node, when
+#: the caller knows them without the index (None: ask the index).
+Known = Callable[[str, str], "list[tuple[Document, str]] | None"]
+
+
 def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
-                index: LinkIndex) -> Generator[tuple[str, set[str]], None, Document | None]:
+                index: LinkIndex, known: Known | None = None) -> Generator[tuple[str, set[str]], None, Document | None]:
     """The walk of ``build_clique``, one link type at a time: before each step it yields
-    the link type and the nodes it is about to step from, so that a caller walking many
-    cliques can read just those links, for all of them at once. Returns the clique (None
-    without links)."""
-    constraints = {key: focal.get(key) for key in constraint_keys if focal.get(key) is not None}
+    the link type and the nodes it is about to step from through ``index`` (those that
+    ``known`` does not answer for), so that a caller walking many cliques can read just
+    those links, for all of them at once. Returns the clique (None without links)."""
+    constraints = focal_constraints(focal, constraint_keys)
     nodes: dict[str, set[str]] = defaultdict(set)
     nodes[focal["type"]].add(focal["id"])
     links: dict[Any, Document] = {}
     for link_type in clique_type["link_types"]:
         source_type, target_type = link_type.split("-", 1)
         frontier = sorted(nodes[source_type])
-        if frontier:
-            yield link_type, set(frontier)
+        steps = {node: known(link_type, node) for node in frontier} if known else {}
+        unknown = {node for node in frontier if steps.get(node) is None}
+        if unknown:
+            yield link_type, unknown
         for node in frontier:
-            for link, far in index.step(link_type, node):
+            found = steps.get(node)
+            for link, far in index.step(link_type, node) if found is None else found:
                 key = (link["link_type"], link["source_id"], link["target_id"])
                 if key not in links and allowed(link, constraints):
                     links[key] = link
@@ -120,7 +133,7 @@ def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys
         "focal_point_type": focal["type"],
         "clique_type": clique_type["name"],
         "constraints": constraints,
-        "links": [link["id"] for link in detailed if "id" in link],
+        "links": [link["id"] for link in detailed if link.get("id") is not None],
         "links_detailed": [{k: link.get(k) for k in ("id", "link_type", "source_id", "target_id", "link_name")}
                            for link in detailed],
         "nodes": sorted({node for ids in nodes.values() for node in ids}),
