@@ -1,7 +1,13 @@
-"""Documents come back from PostgreSQL exactly as written (they are read with orjson,
-except where it would not be exact)."""
+"""Documents come back from PostgreSQL exactly as written (they are written and read
+with orjson, except where it would refuse or not be exact)."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from calipso_core import db
 
 
 def test_documents_read_back_exactly(inventory):
@@ -13,3 +19,18 @@ def test_documents_read_back_exactly(inventory):
     stored = inventory.get("e", "x")
     assert stored["counters"] == doc["counters"] and isinstance(stored["counters"]["rx_bytes"], int)
     assert stored["text"] == doc["text"] and stored["name"] == "tap-ü"
+
+
+def test_documents_with_what_orjson_refuses_are_written_all_the_same(inventory):
+    doc = {"id": "y", "type": "vnic", "name": "y", "id_path": "/e/y", "name_path": "/e/y",
+           "big": 2**70, "by_number": {1: "one"}, "seen": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+           "day": date(2026, 1, 2)}
+    inventory.upsert_objects("e", [doc])
+    stored = inventory.get("e", "y")
+    assert stored["big"] == 2**70 and stored["by_number"] == {"1": "one"}
+    assert stored["seen"] == "2026-01-02T03:04:05.000006+00:00" and stored["day"] == "2026-01-02"
+
+
+def test_what_no_encoder_can_write_is_named():
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        db.dumps({"ids": {1, 2}})
