@@ -101,9 +101,9 @@ _CLIQUE = select(cliques.c.focal_point, cliques.c.doc["nodes"].label("nodes"), c
 #: The clique whose focal point is ``object_id``.
 _OWN_CLIQUE = _CLIQUE.where(cliques.c.environment == bindparam("env_name"),
                             cliques.c.focal_point == bindparam("object_id"))
-#: The cliques whose document contains ``containing`` (``{"nodes": [object_id]}``).
+#: The cliques whose nodes include ``containing`` (``[object_id]``).
 _CLIQUES_CONTAINING = _CLIQUE.where(cliques.c.environment == bindparam("env_name"),
-                                    cliques.c.doc.contains(bindparam("containing", type_=JSONB))
+                                    cliques.c.doc["nodes"].contains(bindparam("containing", type_=JSONB))
                                     ).order_by(cliques.c.focal_point)
 #: ``_node`` of the objects ``node_ids``, without their whole documents (``status`` from
 #: its column, else from the document).
@@ -124,7 +124,7 @@ def clique_graph(conn: Connection, environment: str, object_id: str) -> Document
     neither the object nor a clique."""
     found = (conn.execute(_OWN_CLIQUE, {"env_name": environment, "object_id": object_id}).all()
              or conn.execute(_CLIQUES_CONTAINING,
-                             {"env_name": environment, "containing": {"nodes": [object_id]}}).all())
+                             {"env_name": environment, "containing": [object_id]}).all())
     node_ids = dict.fromkeys([object_id, *(node for clique in found for node in clique.nodes or ())])
     link_ids = list(dict.fromkeys(i for clique in found for i in clique.links or () if isinstance(i, int)))
     nodes = {row.id: {"id": row.id, "type": row.type, "name": row.name,

@@ -8,8 +8,8 @@ clique only when the end the walk would step from is among the clique's stored n
 the link passes the clique's constraints. A link whose end is a focal point may make
 that focal point's first clique. Objects that merely changed (a vEdge's port list) change
 no clique, and a changed focal point changes its own only when it has none yet or other
-constraints now. The candidates are found with a GIN-indexed containment query per id
-(and clique type), the database telling which of the ids each holds; they are rebuilt
+constraints now. The candidates are found through the index of clique nodes, per clique
+type, the database telling which of the ids each holds; they are rebuilt
 with the core's own walk (``clique_walk``), side by side, a link type at a time. The
 walk is a union of steps, each from one node, so a step the stored clique took from a
 node whose links did not change takes the same links now (``Previous``): only the
@@ -25,7 +25,15 @@ from datetime import UTC, datetime
 from sqlalchemy import String, and_, any_, delete, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from calipso_core.scan.cliques import LinkIndex, allowed, clique_walk, focal_constraints, select_clique_types
+from calipso_core.scan.cliques import (
+    LinkIndex,
+    allowed,
+    clique_walk,
+    focal_constraints,
+    reverse,
+    select_clique_types,
+    walk_steps,
+)
 from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links
 from calipso_core.types import Document
@@ -55,11 +63,10 @@ class LinkLoader:
         for link_type, nodes in steps.items():
             wanted = {n for n in nodes if (link_type, n) not in self._loaded}
             self._loaded.update((link_type, n) for n in wanted)
-            source_type, target_type = link_type.split("-", 1)
             for part in _parts(wanted):
                 query = select(links).where(links.c.environment == self.environment, or_(
                     and_(links.c.link_type == link_type, links.c.source_id.in_(part)),
-                    and_(links.c.link_type == f"{target_type}-{source_type}", links.c.target_id.in_(part))))
+                    and_(links.c.link_type == reverse(link_type), links.c.target_id.in_(part))))
                 for row in self.conn.execute(query):
                     link = join_document(row)
                     key = (link["link_type"], link["source_id"], link["target_id"])
@@ -128,17 +135,16 @@ def _candidates(conn, environment: str, clique_type: str | None, ids: Iterable[s
 
 
 def _through(ids: list[str]):
-    """Cliques whose nodes include one of ``ids`` (GIN-indexed containment per id)."""
-    return or_(*(cliques.c.doc.contains({"nodes": [i]}) for i in ids))
+    """Cliques whose nodes include one of ``ids`` (through the index of their nodes)."""
+    return cliques.c.doc["nodes"].has_any(literal(ids, ARRAY(String)))
 
 
 def link_steps(link: Document, link_types: Iterable[str]) -> set[tuple[str, str]]:
     """The steps of a walk over ``link_types`` that would take ``link``: (the link type
     stepped along, the end stepped from)."""
-    source_type, target_type = link["link_type"].split("-", 1)
+    backward = reverse(link["link_type"])
     return ({(link["link_type"], link["source_id"])} if link["link_type"] in link_types else set()) | (
-        {(f"{target_type}-{source_type}", link["target_id"])}
-        if f"{target_type}-{source_type}" in link_types else set())
+        {(backward, link["target_id"])} if backward in link_types else set())
 
 
 class Previous:
@@ -153,7 +159,8 @@ class Previous:
         self.index = LinkIndex(link for link in clique.get("links_detailed") or ()
                                if link["source_id"] not in removed and link["target_id"] not in removed)
         self.dirty = dirty
-        self.reached = dict(clique_walk(focal, clique_type, (), self.index))  # link type -> nodes stepped from
+        # Link type -> the nodes the walk stepped from along it.
+        self.reached = dict(walk_steps(focal, clique_type["link_types"], {}, self.index))
 
     def __call__(self, link_type: str, node: str) -> list[tuple[Document, str]] | None:
         if (link_type, node) in self.dirty or node not in self.reached.get(link_type, ()):

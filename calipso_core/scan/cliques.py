@@ -10,6 +10,7 @@ point's. Every link type is tried (an empty one does not stop the walk).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
@@ -74,9 +75,15 @@ class LinkIndex:
         """Links of ``link_type`` (either direction) leaving ``node``, with the far end."""
         if link_type in self.forward:
             return [(link, link["target_id"]) for link in self.forward[link_type].get(node, ())]
-        source_type, target_type = link_type.split("-", 1)
-        reverse = f"{target_type}-{source_type}"
-        return [(link, link["source_id"]) for link in self.backward.get(reverse, {}).get(node, ())]
+        backward = self.backward.get(reverse(link_type))
+        return [(link, link["source_id"]) for link in backward.get(node, ())] if backward else []
+
+
+@functools.cache
+def reverse(link_type: str) -> str:
+    """``a-b`` -> ``b-a``."""
+    source_type, target_type = link_type.split("-", 1)
+    return f"{target_type}-{source_type}"
 
 
 def allowed(link: Document, constraints: Mapping[str, Any]) -> bool:
@@ -101,17 +108,13 @@ def focal_constraints(focal: Document, constraint_keys: Iterable[str]) -> dict[s
 Known = Callable[[str, str], "list[tuple[Document, str]] | None"]
 
 
-def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
-                index: LinkIndex, known: Known | None = None) -> Generator[tuple[str, set[str]], None, Document | None]:
-    """The walk of ``build_clique``, one link type at a time: before each step it yields
-    the link type and the nodes it is about to step from through ``index`` (those that
-    ``known`` does not answer for), so that a caller walking many cliques can read just
-    those links, for all of them at once. Returns the clique (None without links)."""
-    constraints = focal_constraints(focal, constraint_keys)
+def walk_steps(focal: Document, link_types: Iterable[str], constraints: Mapping[str, Any], index: LinkIndex,
+               known: Known | None = None) -> Generator[tuple[str, set[str]], None, tuple[dict, set[str]]]:
+    """The walk itself (see ``clique_walk``): returns the links taken by key, and the nodes."""
     nodes: dict[str, set[str]] = defaultdict(set)
     nodes[focal["type"]].add(focal["id"])
     links: dict[Any, Document] = {}
-    for link_type in clique_type["link_types"]:
+    for link_type in link_types:
         source_type, target_type = link_type.split("-", 1)
         frontier = sorted(nodes[source_type])
         steps = {node: known(link_type, node) for node in frontier} if known else {}
@@ -125,6 +128,17 @@ def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys
                 if key not in links and allowed(link, constraints):
                     links[key] = link
                     nodes[target_type].add(far)
+    return links, {node for ids in nodes.values() for node in ids}
+
+
+def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys: Iterable[str],
+                index: LinkIndex, known: Known | None = None) -> Generator[tuple[str, set[str]], None, Document | None]:
+    """The walk of ``build_clique``, one link type at a time: before each step it yields
+    the link type and the nodes it is about to step from through ``index`` (those that
+    ``known`` does not answer for), so that a caller walking many cliques can read just
+    those links, for all of them at once. Returns the clique (None without links)."""
+    constraints = focal_constraints(focal, constraint_keys)
+    links, nodes = yield from walk_steps(focal, clique_type["link_types"], constraints, index, known)
     if not links:
         return None
     detailed = sorted(links.values(), key=lambda k: (k["link_type"], k["source_id"], k["target_id"]))
@@ -136,7 +150,7 @@ def clique_walk(focal: Document, clique_type: Mapping[str, Any], constraint_keys
         "links": [link["id"] for link in detailed if link.get("id") is not None],
         "links_detailed": [{k: link.get(k) for k in ("id", "link_type", "source_id", "target_id", "link_name")}
                            for link in detailed],
-        "nodes": sorted({node for ids in nodes.values() for node in ids}),
+        "nodes": sorted(nodes),
     }
 
 

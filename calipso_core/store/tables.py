@@ -1,7 +1,8 @@
 """The database schema: identity fields as indexed columns, the rest as JSONB.
 
 Every table has a ``doc`` JSONB column, with a GIN index (``jsonb_path_ops``) for
-containment queries (``doc @> '{...}'``) on all but ``history``.
+containment queries (``doc @> '{...}'``) on all but ``history`` and ``cliques``, whose
+nodes are indexed instead (``doc['nodes']``, for ``@>``, ``?`` and ``?|``).
 
 History (migration 0002): each ``inventory`` and ``links`` row also has ``valid_from``, the
 start of its current version, kept by the database and not part of the documents (so not
@@ -118,7 +119,9 @@ cliques = _table(
     Column("clique_type", String, nullable=False),
     Column("last_scanned", DateTime(timezone=True)),
     indexes=(("environment", "focal_point_type"),),
+    gin=False,  # a network's clique is megabytes: only its nodes are indexed (revision 0004)
 )
+Index("ix_cliques_nodes", cliques.c.doc["nodes"], postgresql_using="gin")
 
 clique_types = _table(
     "clique_types",

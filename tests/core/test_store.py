@@ -6,9 +6,12 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import Boolean, event, literal_column, select, update
+from sqlalchemy import Boolean, create_engine, event, insert, literal_column, make_url, select, update
 
+from calipso_core import graph
+from calipso_core.events.cliques import touched_cliques
 from calipso_core.store import as_of, diff
+from calipso_core.store.tables import cliques as cliques_table
 from calipso_core.store.tables import history
 from calipso_core.store.tables import inventory as inventory_table
 from calipso_core.store.tables import links as links_table
@@ -214,12 +217,12 @@ def test_link_history(calipso, inventory):
     assert [d["link_name"] for d in diff(engine, ENV, t2, t3)["links"]["removed"]] == ["b"]
 
 
-def plans(engine, action) -> list[str]:
-    """The plans of the queries on the inventory that ``action`` runs."""
+def plans(engine, action, table: str = "inventory") -> list[str]:
+    """The plans of the queries on ``table`` that ``action`` runs."""
     found = []
 
     def explain(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("SELECT") and "FROM inventory" in statement:
+        if statement.startswith("SELECT") and f"FROM {table}" in statement:
             cursor.execute("EXPLAIN " + statement, parameters)
             found.append("\n".join(row[0] for row in cursor.fetchall()))
 
@@ -246,3 +249,30 @@ def test_lookups_are_indexed(calipso, inventory):
             (lambda: inventory.find(ENV, {"network": ["net-3"]}, conn=conn), "ix_inventory_doc"),
         ]:
             assert index in plans(calipso.engine, action)[-1]
+
+
+def test_cliques_are_found_by_their_nodes_through_the_index_of_nodes(calipso, inventory, calipso_database_url):
+    """By the listener (any of the ends of changed links), ``/graph`` (the cliques through an
+    object) and ``/impact`` (through any object of a subtree)."""
+    host = obj("host-1", host="host-1")
+    inventory.upsert_objects(ENV, [host, obj("vm-1", host, type="instance", host="host-1")])
+    with calipso.engine.begin() as conn:
+        conn.execute(insert(cliques_table), [
+            {"environment": ENV, "focal_point": f"vm-{i}", "focal_point_type": "instance", "clique_type": "instance",
+             "doc": {"nodes": [f"vm-{i}", f"vnic-{i}", "host-1" if i == 1 else "host-2"], "links": [i]}}
+            for i in range(1, 5000)])
+        conn.exec_driver_sql("ANALYZE cliques")
+    chosen = {"instance": {"name": "instance", "link_types": ["instance-vnic"]}}
+    changed = [{"link_type": "instance-vnic", "source_id": "vm-1", "target_id": "vnic-1"}]
+    no_scans = create_engine(make_url(calipso_database_url).update_query_dict({"options": "-cenable_seqscan=off"}))
+    try:
+        with no_scans.begin() as conn:
+            for action in (lambda: touched_cliques(conn, ENV, chosen, {}, set(), {"vnic-1"}, changed),
+                           lambda: graph.clique_graph(conn, ENV, "vnic-1"),
+                           lambda: graph.impact(no_scans, ENV, "host-1")):
+                found = plans(no_scans, action, "cliques")
+                assert any("ix_cliques_nodes" in plan for plan in found), "\n\n".join(found)
+                assert not any("Seq Scan on cliques" in plan for plan in found)
+        assert [i["id"] for i in graph.impact(calipso.engine, ENV, "host-1")["impact"]["instances"]] == ["vm-1"]
+    finally:
+        no_scans.dispose()
