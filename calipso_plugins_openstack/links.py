@@ -88,11 +88,15 @@ def _vnic_vconnector(ctx: ScanContext) -> list[Document]:
 
 
 def vconnector_networks(ctx: ScanContext) -> dict[str, str | None]:
-    """A vConnector's network: the one of the vNICs it holds (None if they disagree)."""
+    """A vConnector's network: the one of the vNICs it holds (None if they disagree);
+    without vNICs (the bridge of a stopped instance, whose tap is gone), the one of the
+    port its name carries, so that its link to the vEdge joins that network's clique only."""
     found: dict[str, set] = defaultdict(set)
     for item in find_vnic_vconnector(ctx):
         found[item["target_id"]].add(item["attributes"].get("network"))
-    return {vid: next(iter(nets)) if len(nets) == 1 else None for vid, nets in found.items()}
+    ports = {(p.get("binding:host_id"), p["id"][:11]): p.get("network_id") for p in ctx.objects("port")}
+    return {v["id"]: (next(iter(nets)) if len(nets) == 1 else None) if (nets := found.get(v["id"]))
+            else ports.get((v.get("host"), port_key(v["name"]))) for v in ctx.objects("vconnector")}
 
 
 def find_vconnector_host_pnic(ctx: ScanContext) -> list[Document]:

@@ -152,7 +152,7 @@ def _ovs(model, view: HostSwitching, vnics, pnics, truth: Truth) -> list[tuple[s
     truth.add("vedge", vedge, f"{host}-vedges")
     vnic_names = {v[1]: v for v in vnics}
     bridges = {b.name for b in view.linux_bridges}
-    bridge_networks = _bridge_networks(view, vnics)
+    bridge_networks = _bridge_networks(model, view, vnics)
     for bridge in view.ovs_bridges:
         for port in bridge.ports:
             if port.interface_type in TUNNEL_TYPES:
@@ -202,11 +202,14 @@ def _pnic_networks(model, view: HostSwitching, pnics, oteps, truth: Truth) -> No
             truth.link("host_pnic-network", pnic_id, network_id, network_id)
 
 
-def _bridge_networks(view: HostSwitching, vnics) -> dict[str, str | None]:
-    """A Linux bridge's network: the one of the vNICs it holds, when they agree."""
+def _bridge_networks(model, view: HostSwitching, vnics) -> dict[str, str | None]:
+    """A Linux bridge's network: the one of the vNICs it holds, when they agree; without
+    vNICs (a stopped instance's), the one of the port its name carries."""
     by_name = {v[1]: v[3] for v in vnics}
+    ports = {p.id[:11]: p.network_id for p in model.ports.values() if p.host == view.host.name}
     found = {}
     for bridge in view.linux_bridges:
         nets = {by_name[m.name] for m in bridge.interfaces if m.name in by_name}
-        found[bridge.name] = next(iter(nets)) if len(nets) == 1 else None
+        found[bridge.name] = (next(iter(nets)) if len(nets) == 1 else None) if nets else ports.get(
+            port_key(bridge.name))
     return found

@@ -4,8 +4,10 @@ and compare the inventory with the lab's ground truth."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from calipso_core.scan.controller import Scan
+from calipso_core.store.tables import cliques
 from calipso_core.testing import lab_differences
 
 
@@ -29,3 +31,22 @@ def test_an_unreachable_host_completes_with_errors(calipso, lab_environment):
     assert summary.errors and all(compute in error for error in summary.errors)
     # what the unreachable host held is kept; everything else is as the lab says
     assert lab_differences(calipso, lab) == []
+
+
+def test_a_stopped_instances_bridge_is_in_its_own_networks_clique_only(calipso, lab_environment):
+    """Its tap is gone, so no vNIC tells the bridge's network: the port its name carries does."""
+    lab = lab_environment(seed=5, hosts=4, instances=12, mechanism_driver="OVS", type_driver="vlan")
+    instance = next(iter(lab.model.instances.values()))
+    lab.model.power_off_instance(instance.id)
+    assert Scan(calipso, lab.options.env_name).run().status == "completed"
+    assert lab_differences(calipso, lab) == []
+    port = next(p for p in lab.model.ports.values() if p.device_id == instance.id)
+    env = lab.options.env_name
+    bridge = calipso.inventory.find(env, {"type": "vconnector", "name": f"qbr{port.id[:11]}"})[0]
+    [link] = calipso.inventory.find_links(env, {"link_type": "vconnector-vedge", "source_id": bridge["id"]})
+    assert link["attributes"]["network"] == port.network_id
+    with calipso.engine.connect() as conn:
+        holding = conn.execute(select(cliques.c.focal_point).where(
+            cliques.c.environment == env, cliques.c.focal_point_type == "network",
+            cliques.c.doc["nodes"].contains([bridge["id"]]))).scalars().all()
+    assert holding == [port.network_id]
