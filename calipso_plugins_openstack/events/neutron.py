@@ -20,6 +20,7 @@ from calipso_plugins_openstack.events.refresh import (
     refresh_host,
     refresh_network,
     region_of,
+    relink_host,
     scoped,
     shown,
 )
@@ -46,9 +47,22 @@ def _stamp(ev, object_id: str, body: dict) -> None:
     ev.memory.recreated(object_id)
 
 
-def _hosts_of_network(ev, network_id: str) -> set[str]:
+def _hosts_of_network(ev, network_id: str, owners: str = "") -> set[str]:
+    """The hosts of the network's bound ports (of those whose owner starts with ``owners``)."""
     return {p["binding:host_id"] for p in ev.find({"type": "port", "network_id": network_id})
-            if p.get("binding:host_id")}
+            if p.get("binding:host_id") and (p.get("device_owner") or "").startswith(owners)}
+
+
+def _relabel_instances(ev, network_id: str, name: str | None) -> set[str]:
+    """A renamed network's new label in the network info of its instances (discovery
+    reads it from the network's name); returns their hosts."""
+    docs = []
+    for instance in ev.find({"type": "instance", "network": [network_id]}):
+        info = [{**n, "network": {**n["network"], "label": name}} if (n.get("network") or {}).get("id") == network_id
+                else n for n in instance.get("network_info") or ()]
+        docs.append({**instance, "network_info": info})
+    ev.save_documents(docs)
+    return {doc["host"] for doc in docs if doc.get("host")}
 
 
 # -- networks and subnets --------------------------------------------------------------------
@@ -64,7 +78,11 @@ def handle_network_change(ev, note) -> None:
         return
     ev.memory.recreated(body["id"])
     if old is not None and old.get("name") != body.get("name"):
-        for host in _hosts_of_network(ev, body["id"]):  # DHCP vService names, instances' network labels
+        # Nothing changed on the compute hosts: their instances' labels and the links named
+        # by them did. The network nodes' DHCP vServices are named by it: rescanned.
+        for host in _relabel_instances(ev, body["id"], body.get("name")):
+            relink_host(ev, host)
+        for host in _hosts_of_network(ev, body["id"], owners="network:"):
             refresh_host(ev, host)
 
 

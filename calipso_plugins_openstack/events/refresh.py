@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from calipso_core.events.context import NOT_CONTENT
 from calipso_core.events.rescan import RescanResult, fetch_subtree, rescan_subtree, store_subtrees
 from calipso_core.events.sources import ScopedSources
 from calipso_core.types import Document
@@ -146,12 +147,20 @@ def refresh_network(ev, network_id: str, region: str, body: dict | None = None) 
 
 
 def hosts_of_written_ports(ev, result: RescanResult) -> None:
-    """A port written new or changed shows on the hosts it is (and was) bound to."""
+    """A port written new or changed shows on the hosts it is (and was) bound to; not one
+    that only moved in the tree (its network renamed: a new name path)."""
     for doc in result.written:
         if doc.get("type") == "port":
             before = result.before.get(doc["id"], {})
+            if before and _as_port(before) == _as_port(doc):
+                continue
             for host in {doc.get("binding:host_id"), before.get("binding:host_id")} - {None, ""}:
                 refresh_host(ev, host)
+
+
+def _as_port(doc: Document) -> Document:
+    """What a port is, wherever it sits in the tree."""
+    return {k: v for k, v in doc.items() if v is not None and k not in NOT_CONTENT | {"id_path", "name_path"}}
 
 
 def region_of(ev, host: str | None) -> str | None:

@@ -185,3 +185,25 @@ def test_a_stale_port_update_is_rejected(calipso, live_lab, rabbitmq):  # noqa: 
         time.sleep(0.05)
     assert listener.processor.stats["stale"] == before + 1
     assert calipso.inventory.get(env, created.object_id)["port_name"] == "third"
+
+
+def test_a_renamed_network_relabels_its_instances_and_rescans_only_its_network_nodes(
+        calipso, live_lab, rabbitmq):  # noqa: F811 - the fixture
+    """Nothing changed on the compute hosts: the instances' labels and the links they name
+    did; the network nodes' DHCP vServices are named by the network."""
+    lab, listener = live_lab(seed=9, hosts=4, instances=8)
+    ports = [p for p in lab.model.ports.values() if p.host]
+    network = next(n for n in lab.model.networks.values()
+                   if any(p.network_id == n.id and p.device_owner.startswith("compute:") for p in ports))
+    ports = [p for p in ports if p.network_id == network.id]
+    instance = next(p.device_id for p in ports if p.device_owner.startswith("compute:"))
+    services = {p.host for p in ports if p.device_owner.startswith("network:")}
+    before = listener.processor.stats["hosts_rescanned"]
+    change = lab.model.update_network(network.id, name="renamed")
+    for listener_fn in lab.change_listeners:
+        listener_fn(change)
+    assert caught_up(listener, notifier_of(lab))
+    stored = calipso.inventory.get(lab.options.env_name, instance)
+    assert [n["network"]["label"] for n in stored["network_info"] if n["network"]["id"] == network.id] == ["renamed"]
+    assert differences(calipso, lab) == []
+    assert listener.processor.stats["hosts_rescanned"] - before == len(services)
