@@ -206,7 +206,7 @@ def _bridge_networks(model, view: HostSwitching, vnics) -> dict[str, str | None]
     """A Linux bridge's network: the one of the vNICs it holds, when they agree; without
     vNICs (a stopped instance's), the one of the port its name carries."""
     by_name = {v[1]: v[3] for v in vnics}
-    ports = {p.id[:11]: p.network_id for p in model.ports.values() if p.host == view.host.name}
+    ports = {vif.port_id[:11]: model.ports[vif.port_id].network_id for guest in view.guests for vif in guest.vifs}
     found = {}
     for bridge in view.linux_bridges:
         nets = {by_name[m.name] for m in bridge.interfaces if m.name in by_name}
