@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -53,10 +54,13 @@ def caught_up(listener: EnvironmentListener, notifier: LabNotifier, timeout: flo
 
 @pytest.fixture
 def live_lab(calipso, tmp_path, rabbitmq):
-    """A scanned lab with the environment's listener running in this process."""
+    """A scanned lab with the environment's listener running in this process. Each lab's
+    environment has a name of its own: the session's broker keeps each environment's queue,
+    and a later test's listener would take what an earlier one left there."""
     started = []
 
     def start(**options) -> tuple[Lab, EnvironmentListener]:
+        options.setdefault("name", f"lab-{options.get('seed', 0)}-{uuid.uuid4().hex[:8]}")
         lab = Lab(LabOptions(latency_ms=(0, 0), amqp_url=rabbitmq.url, **options), calipso.plugins,
                   tmp_path / f"lab{len(started)}").start()
         started.append(lab)
