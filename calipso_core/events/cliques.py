@@ -109,14 +109,17 @@ def _parts(ids: Iterable[str]) -> Iterator[list[str]]:
         yield ids[start:start + CHUNK]
 
 
+def _by_focal_point(conn, environment: str, focal_points: Iterable[str], *columns) -> Iterator:
+    """Rows of (focal point, ``columns``) of the stored cliques of ``focal_points``."""
+    for part in _parts(focal_points):
+        yield from conn.execute(select(cliques.c.focal_point, *columns).where(
+            cliques.c.environment == environment, cliques.c.focal_point.in_(part)))
+
+
 def stored_cliques(conn, environment: str, focal_points: Iterable[str]) -> dict[str, Document]:
     """Focal point -> its stored clique's document, with its ``clique_type``."""
-    found = {}
-    for part in _parts(focal_points):
-        query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc).where(
-            cliques.c.environment == environment, cliques.c.focal_point.in_(part))
-        found.update({focal: {**doc, "clique_type": clique_type} for focal, clique_type, doc in conn.execute(query)})
-    return found
+    return {focal: {**doc, "clique_type": clique_type} for focal, clique_type, doc in
+            _by_focal_point(conn, environment, focal_points, cliques.c.clique_type, cliques.c.doc)}
 
 
 def _candidates(conn, environment: str, clique_type: str | None, ids: Iterable[str]
@@ -201,12 +204,8 @@ def touched_cliques(conn, environment: str, chosen: Mapping[str, Mapping], const
 
 def _heads(conn, environment: str, focal_points: Iterable[str]) -> dict[str, tuple[str, dict]]:
     """Focal point -> its stored clique's type and constraints."""
-    found = {}
-    for part in _parts(focal_points):
-        query = select(cliques.c.focal_point, cliques.c.clique_type, cliques.c.doc["constraints"]).where(
-            cliques.c.environment == environment, cliques.c.focal_point.in_(part))
-        found.update({focal: (clique_type, limits or {}) for focal, clique_type, limits in conn.execute(query)})
-    return found
+    return {focal: (clique_type, limits or {}) for focal, clique_type, limits in
+            _by_focal_point(conn, environment, focal_points, cliques.c.clique_type, cliques.c.doc["constraints"])}
 
 
 def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids: Iterable[str] = (),
