@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.links import link, on_host
+from calipso_core.scan.links import link, on_host, oteps, vedges
 from calipso_core.types import Document, LinkFinder
 
 PORT_PREFIXES = ("tap", "qvb", "qvo", "qbr", "brq", "ns-", "qr-", "qg-", "ha-")
@@ -116,7 +116,7 @@ def find_vedge_links(ctx: ScanContext) -> list[Document]:
     vnics, pnics, vconnectors = (on_host(ctx.objects(t)) for t in ("vnic", "host_pnic", "vconnector"))
     networks, connector_networks = vnic_networks(ctx), vconnector_networks(ctx)
     links = []
-    for vedge in ctx.objects("vedge"):
+    for vedge in vedges(ctx):
         host = vedge.get("host")
         host_vnics = {v["name"]: v for v in vnics.get(host, [])}
         host_pnics = {p["name"]: p for p in pnics.get(host, [])}
@@ -141,12 +141,12 @@ def find_vedge_links(ctx: ScanContext) -> list[Document]:
 
 def find_otep_links(ctx: ScanContext) -> list[Document]:
     """vedge-otep, otep-vconnector and otep-host_pnic."""
-    vedges = {v["id"]: v for v in ctx.objects("vedge")}
+    by_id = {v["id"]: v for v in vedges(ctx)}
     vconnectors = {v["id"]: v for v in ctx.objects("vconnector")}
     pnics = on_host(ctx.objects("host_pnic"))
     links = []
-    for otep in ctx.objects("otep"):
-        vedge = vedges.get(otep.get("parent_id"))
+    for otep in oteps(ctx):
+        vedge = by_id.get(otep.get("parent_id"))
         if vedge is not None:
             links.append(link("vedge-otep", vedge, otep, f"{vedge['name']}-otep"))
         vconnector = vconnectors.get(otep.get("vconnector"))
@@ -164,23 +164,20 @@ def network_pnics(ctx: ScanContext, links_so_far: list[Document]) -> dict[tuple[
     the pNIC their physical network is mapped to (OVS ``bridge_mappings``, Linux bridge
     ``interface_mappings``)."""
     pnics = {p["id"]: p for p in ctx.objects("host_pnic")}
+    host_pnics = on_host(pnics.values())
     carried: dict[tuple[str, str], list[Document]] = defaultdict(list)
     for item in links_so_far:
         if item["link_type"] == "otep-host_pnic":
             carried[(item["host"], "tunnel")].append(pnics[item["target_id"]])
-    bridge_of_port = {}
-    for vedge in ctx.objects("vedge"):
-        for name, port in vedge.get("ports", {}).items():
-            bridge_of_port[(vedge["host"], name)] = port.get("bridge")
-        mappings = vedge.get("configurations", {}).get("bridge_mappings", {})
-        for physnet, bridge in mappings.items():
-            for pnic in pnics.values():
-                if pnic["host"] == vedge["host"] and bridge_of_port.get((pnic["host"], pnic["name"])) == bridge:
-                    carried[(pnic["host"], physnet)].append(pnic)
+    for vedge in vedges(ctx):
+        ports = vedge.get("ports", {})
+        for physnet, bridge in vedge.get("configurations", {}).get("bridge_mappings", {}).items():
+            carried[(vedge["host"], physnet)] += [p for p in host_pnics.get(vedge["host"], [])
+                                                  if ports.get(p["name"], {}).get("bridge") == bridge]
     for agent in ctx.objects("network_agent"):
         for physnet, interface in agent.get("configurations", {}).get("interface_mappings", {}).items():
-            carried[(agent["host"], physnet)] += [p for p in pnics.values()
-                                                  if p["host"] == agent["host"] and p["name"] == interface]
+            carried[(agent["host"], physnet)] += [p for p in host_pnics.get(agent["host"], [])
+                                                  if p["name"] == interface]
     return carried
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.links import link, on_host
+from calipso_core.scan.links import link, on_host, oteps, vedges
 from calipso_core.types import Document, LinkFinder
 
 TUNNEL_TYPES = ("vxlan", "gre", "geneve")
@@ -19,7 +19,7 @@ TUNNEL_TYPES = ("vxlan", "gre", "geneve")
 
 def vpp_vedges(ctx: ScanContext) -> dict[str, Document]:
     """The VPP vEdges by host."""
-    return {v["host"]: v for v in ctx.objects("vedge") if v.get("agent_type") == "VPP"}
+    return {v["host"]: v for v in vedges(ctx) if v.get("agent_type") == "VPP"}
 
 
 def bridge_domains(ctx: ScanContext) -> list[Document]:
@@ -144,11 +144,11 @@ def find_vedge_host_pnic(ctx: ScanContext) -> list[Document]:
 
 def find_otep_links(ctx: ScanContext) -> list[Document]:
     """vedge-otep (the OTEP of a VPP vEdge) and otep-host_pnic (the pNIC holding its address)."""
-    vedges = {v["id"]: v for v in vpp_vedges(ctx).values()}
+    by_id = {v["id"]: v for v in vpp_vedges(ctx).values()}
     pnics = on_host(ctx.objects("host_pnic"))
     links = []
-    for otep in ctx.objects("otep"):
-        vedge = vedges.get(otep.get("parent_id"))
+    for otep in oteps(ctx):
+        vedge = by_id.get(otep.get("parent_id"))
         if vedge is None:
             continue
         links.append(link("vedge-otep", vedge, otep, f"{vedge['name']}-otep"))

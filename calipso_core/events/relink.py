@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.links import find_links
-from calipso_core.store.inventory import join_document
+from calipso_core.store.inventory import doc_contains, join_document
 from calipso_core.store.tables import inventory, links
 from calipso_core.types import Document
 
@@ -39,15 +39,19 @@ class HostView(ScanContext):
         self.hostless_types = hostless_types
         self._on_hosts: dict[str, list[Document]] | None = None
 
-    def objects(self, object_type: str) -> list[Document]:
-        return self.cached(("objects", object_type), lambda: self._load(object_type))
+    def objects(self, object_type: str, without: tuple[str, ...] = ()) -> list[Document]:
+        def load():
+            found = self._load(object_type)
+            return [{k: v for k, v in d.items() if k not in without} for d in found] if without else found
+
+        return self.cached(("objects", object_type, without), load)
 
     def _load(self, object_type: str) -> list[Document]:
         field = self.host_fields.get(object_type)
         if field:
             query = select(inventory).where(
                 inventory.c.environment == self.ev.name, inventory.c.type == object_type,
-                or_(*(inventory.c.doc.contains({field: host}) for host in self.hosts))).order_by(inventory.c.id)
+                or_(*(doc_contains(inventory, {field: host}) for host in self.hosts))).order_by(inventory.c.id)
             return [join_document(row) for row in self.ev.conn.execute(query)]
         found = list(self._objects_on_hosts().get(object_type, ()))
         if object_type in self.hostless_types:

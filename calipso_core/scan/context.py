@@ -87,9 +87,11 @@ class ScanContext:
                             if _is_client_key(key) and not isinstance(value, _Failed)}
             self._locks = {key: lock for key, lock in self._locks.items() if key in self._values}
 
-    def objects(self, object_type: str) -> list[Document]:
-        """Every stored object of one type in this environment, read once per scan."""
-        return self.cached(("objects", object_type), lambda: self.inventory.find(self.name, {"type": object_type}))
+    def objects(self, object_type: str, without: tuple[str, ...] = ()) -> list[Document]:
+        """Every stored object of one type in this environment, read once per scan, their
+        documents ``without`` the fields named (a vEdge's tunnel to every other host)."""
+        return self.cached(("objects", object_type, without),
+                           lambda: self.inventory.find(self.name, {"type": object_type}, without=without))
 
     def close(self) -> None:
         for client in reversed(self._clients):

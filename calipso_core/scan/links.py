@@ -45,6 +45,17 @@ def on_host(objects: Iterable[Document]) -> dict[str, list[Document]]:
     return hosts
 
 
+def vedges(ctx: ScanContext) -> list[Document]:
+    """The vEdges without their tunnel ports (an OVS vEdge's name every other host, and no
+    link is found from them)."""
+    return ctx.objects("vedge", without=("tunnel_ports",))
+
+
+def oteps(ctx: ScanContext) -> list[Document]:
+    """The OTEPs without their ports (their vEdge's tunnel ports)."""
+    return ctx.objects("otep", without=("ports",))
+
+
 def find_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
     """Every link the finders return, checked; a finder that fails is recorded and skipped."""
     with collector_paused():

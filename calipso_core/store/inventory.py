@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, tuple_
+from sqlalchemy import Table, Text, and_, bindparam, delete, func, literal, or_, select, tuple_
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from calipso_core.db import dumps
-from calipso_core.store.tables import inventory, links
+from calipso_core.store.tables import UNSEARCHED, inventory, links, searched_doc
 from calipso_core.types import Document
 
 BATCH_SIZE = 1000
@@ -67,8 +68,21 @@ def match_conditions(table: Table, environment: str, match: Document) -> list:
         else:
             in_doc[key] = value
     if in_doc:
-        conditions.append(table.c.doc.contains(in_doc))
+        conditions.append(doc_contains(table, in_doc))
     return conditions
+
+
+def doc_contains(table: Table, fields: Document):
+    """``doc @> fields``: on the inventory, through its index unless ``fields`` names a map
+    of ports (which the index leaves out)."""
+    searched = table is inventory and not any(key in UNSEARCHED for key in fields)
+    return (searched_doc if searched else table.c.doc).contains(fields)
+
+
+def _doc_without(fields: tuple[str, ...]):
+    if not fields:
+        return inventory.c.doc
+    return inventory.c.doc.op("-", return_type=JSONB)(literal(list(fields), postgresql.ARRAY(Text)))
 
 
 def _require(doc: Document, fields: tuple[str, ...], what: str) -> None:
@@ -252,10 +266,13 @@ class Inventory:
         limit: int | None = None,
         offset: int = 0,
         conn: Connection | None = None,
+        without: tuple[str, ...] = (),
     ) -> list[Document]:
         """Objects whose fields equal ``match``: column fields by equality, the others
-        by JSONB containment (so nested values and list members match too)."""
-        query = select(inventory).where(*match_conditions(inventory, environment, match or {}))
+        by JSONB containment (so nested values and list members match too); their
+        documents ``without`` the fields named (left in the database)."""
+        columns = [*(c for c in inventory.c if c.name != "doc"), _doc_without(without).label("doc")]
+        query = select(*columns).where(*match_conditions(inventory, environment, match or {}))
         query = query.order_by(inventory.c.id).offset(offset)
         if limit is not None:
             query = query.limit(limit)

@@ -2,7 +2,8 @@
 
 Every table has a ``doc`` JSONB column, with a GIN index (``jsonb_path_ops``) for
 containment queries (``doc @> '{...}'``) on all but ``history`` and ``cliques``, whose
-nodes are indexed instead (``doc['nodes']``, for ``@>``, ``?`` and ``?|``).
+nodes are indexed instead (``doc['nodes']``, for ``@>``, ``?`` and ``?|``). The inventory's
+index leaves out the maps of a switch's ports (``searched_doc``).
 
 History (migration 0002): each ``inventory`` and ``links`` row also has ``valid_from``, the
 start of its current version, kept by the database and not part of the documents (so not
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -87,8 +89,18 @@ inventory = _table(
     Column("status", String),
     Column("last_scanned", DateTime(timezone=True)),
     indexes=(("environment", "type"), ("environment", "parent_id"), ("environment", "host")),
+    gin=False,  # its own, below
     **RESCANNED,
 )
+#: The maps of a switch's ports by name: an Open vSwitch vEdge's tunnel ports (and its
+#: OTEP's) name every other host of the cloud, so that their index entries would grow with
+#: the square of the hosts. Objects are found by their own fields, not by one of these.
+UNSEARCHED = ("ports", "tunnel_ports")
+#: The inventory document as its GIN index holds it (revision 0005); ``doc @> ...`` on it
+#: is what ``match_conditions`` asks when the match names none of ``UNSEARCHED``.
+searched_doc = inventory.c.doc.op("-", return_type=JSONB)(literal_column(f"'{{{','.join(UNSEARCHED)}}}'::text[]"))
+Index("ix_inventory_searched", searched_doc.label("searched"), postgresql_using="gin",
+      postgresql_ops={"searched": "jsonb_path_ops"})
 # Prefix searches on id_path (children, subtrees) need the pattern operator class.
 Index("ix_inventory_id_path", inventory.c.environment, inventory.c.id_path,
       postgresql_ops={"id_path": "text_pattern_ops"})

@@ -246,9 +246,25 @@ def test_lookups_are_indexed(calipso, inventory):
             (lambda: inventory.get(ENV, "vm-3", conn), "inventory_pkey"),
             (lambda: inventory.children(ENV, "host-3", conn), "ix_inventory_environment_parent_id"),
             (lambda: inventory.subtree(ENV, "host-3", conn=conn), "ix_inventory_id_path"),
-            (lambda: inventory.find(ENV, {"network": ["net-3"]}, conn=conn), "ix_inventory_doc"),
+            (lambda: inventory.find(ENV, {"network": ["net-3"]}, conn=conn), "ix_inventory_searched"),
         ]:
             assert index in plans(calipso.engine, action)[-1]
+
+
+def test_port_maps_are_found_outside_the_index_and_can_be_left_unread(inventory):
+    """The index leaves out a switch's port maps: a match on them still finds the object;
+    and a reader can leave them in the database."""
+    tunnels = {f"vxlan-{i}": {"type": "vxlan", "options": {"remote_ip": f"10.0.0.{i}"}} for i in range(50)}
+    ports = {"qvo1": {"id": "3", "tag": 1}}
+    inventory.upsert_objects(ENV, [obj("host-1", host="host-1"), obj(
+        "vedge-1", type="vedge", host="host-1", tunnel_ports=tunnels, ports=ports, agent_type="ovs")])
+    assert [o["id"] for o in inventory.find(ENV, {"tunnel_ports": {"vxlan-7": {"type": "vxlan"}}})] == ["vedge-1"]
+    assert inventory.find(ENV, {"tunnel_ports": {"vxlan-7": {"type": "gre"}}}) == []
+    assert [o["id"] for o in inventory.find(ENV, {"agent_type": "ovs"})] == ["vedge-1"]
+    [whole] = inventory.find(ENV, {"type": "vedge"})
+    [light] = inventory.find(ENV, {"type": "vedge"}, without=("tunnel_ports", "no_such_field"))
+    assert whole["tunnel_ports"] == tunnels
+    assert light == {k: v for k, v in whole.items() if k != "tunnel_ports"} and light["ports"] == ports
 
 
 def test_cliques_are_found_by_their_nodes_through_the_index_of_nodes(calipso, inventory, calipso_database_url):
