@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.links import find_links
@@ -51,7 +51,7 @@ class HostView(ScanContext):
         if field:
             query = select(inventory).where(
                 inventory.c.environment == self.ev.name, inventory.c.type == object_type,
-                or_(*(doc_contains(inventory, {field: host}) for host in self.hosts))).order_by(inventory.c.id)
+                doc_contains(inventory, *({field: host} for host in self.hosts))).order_by(inventory.c.id)
             return [join_document(row) for row in self.ev.conn.execute(query)]
         found = list(self._objects_on_hosts().get(object_type, ()))
         if object_type in self.hostless_types:

@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, create_engine, event, insert, literal_column, ma
 from calipso_core import graph
 from calipso_core.events.cliques import touched_cliques
 from calipso_core.store import as_of, diff
+from calipso_core.store.inventory import doc_contains
 from calipso_core.store.tables import cliques as cliques_table
 from calipso_core.store.tables import history
 from calipso_core.store.tables import inventory as inventory_table
@@ -247,8 +248,15 @@ def test_lookups_are_indexed(calipso, inventory):
             (lambda: inventory.children(ENV, "host-3", conn), "ix_inventory_environment_parent_id"),
             (lambda: inventory.subtree(ENV, "host-3", conn=conn), "ix_inventory_id_path"),
             (lambda: inventory.find(ENV, {"network": ["net-3"]}, conn=conn), "ix_inventory_searched"),
+            (lambda: any_network(conn, "net-3", "net-5"), "ix_inventory_searched"),
         ]:
             assert index in plans(calipso.engine, action)[-1]
+        assert any_network(conn, "net-3", "net-5", "net-9999") == ["vm-3", "vm-5"]
+
+
+def any_network(conn, *networks: str) -> list[str]:
+    query = select(inventory_table.c.id).where(doc_contains(inventory_table, *({"network": [n]} for n in networks)))
+    return sorted(conn.scalars(query))
 
 
 def test_port_maps_are_found_outside_the_index_and_can_be_left_unread(inventory):

@@ -7,6 +7,9 @@ of the hosts (3,600 per vEdge at 400 hosts; indexing them was 40% of the databas
 in a scan). Objects are found by their own fields, never by one port of these maps: the
 index now holds the document without ``ports`` and ``tunnel_ports``.
 
+The index keeps a short pending list (``SHORT_PENDING_LIST``): a scan adds megabytes of
+entries that every lookup would otherwise read through until the list reaches 4 MB.
+
 Revision ID: 0005
 Revises: 0004
 """
