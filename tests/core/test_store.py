@@ -58,14 +58,20 @@ def test_bulk_upsert_costs_the_same_statements_for_any_number_of_objects(invento
     assert inventory.get(ENV, "host-7")["note"] == "tab\there\nnewline \\ backslash"
 
 
-def test_upsert_replaces_the_document_and_keeps_status(inventory):
+@pytest.mark.parametrize("server", [(16, 2), (14, 11)], ids=["merge", "insert-on-conflict"])
+def test_upsert_replaces_the_document_and_keeps_status(inventory, monkeypatch, server):
+    """Both forms of the write (MERGE, and INSERT ON CONFLICT before PostgreSQL 15), with a
+    document large enough to be stored out of line."""
+    monkeypatch.setattr(inventory.engine.dialect, "server_version_info", server)
     region, host, *_ = tree()
-    inventory.upsert_objects(ENV, [region, {**host, "status": "Error", "extra": 1}])
-    inventory.upsert_objects(ENV, [{**host, "extra": 2}])
+    tunnels = {f"vxlan-{i}": {"options": {"remote_ip": f"10.0.{i // 250}.{i % 250}"}} for i in range(400)}
+    inventory.upsert_objects(ENV, [region, {**host, "status": "Error", "extra": 1, "tunnel_ports": tunnels}])
+    inventory.upsert_objects(ENV, [{**host, "extra": 2, "tunnel_ports": tunnels}])
     stored = inventory.get(ENV, "node-1")
     assert stored["extra"] == 2
     assert stored["status"] == "Error"
     assert stored["services"] == {"nova-compute": {"active": True}}
+    assert stored["tunnel_ports"] == tunnels and stored["name"] == host["name"]
 
 
 def test_an_object_inserted_meanwhile_by_another_transaction_is_updated(inventory):
