@@ -89,7 +89,7 @@ class ScanContext:
 
     def objects(self, object_type: str, without: tuple[str, ...] = ()) -> list[Document]:
         """Every stored object of one type in this environment, read once per scan, their
-        documents ``without`` the fields named (a vEdge's tunnel to every other host)."""
+        documents ``without`` the fields named (a vEdge's tunnels to every other host)."""
         return self.cached(("objects", object_type, without),
                            lambda: self.inventory.find(self.name, {"type": object_type}, without=without))
 

@@ -46,8 +46,8 @@ def on_host(objects: Iterable[Document]) -> dict[str, list[Document]]:
 
 
 def vedges(ctx: ScanContext) -> list[Document]:
-    """The vEdges without their tunnel ports (an OVS vEdge's name every other host, and no
-    link is found from them)."""
+    """The vEdges without their tunnel ports (an OVS vEdge has one to every other host, and
+    no link is found from them)."""
     return ctx.objects("vedge", without=("tunnel_ports",))
 
 
