@@ -112,13 +112,13 @@ def find_vnic_vconnector(ctx: ScanContext) -> list[Document]:
 def find_vconnector_links(ctx: ScanContext) -> list[Document]:
     """vconnector-vedge (the VPP holding the bridge domain) and vconnector-host_pnic (a
     member on a NIC, directly or as a VLAN sub-interface)."""
-    vedges, pnics = vpp_vedges(ctx), on_host(ctx.objects("host_pnic"))
+    on_hosts, pnics = vpp_vedges(ctx), on_host(ctx.objects("host_pnic"))
     networks = domain_networks(ctx)
     links = []
     for vconnector in bridge_domains(ctx):
         host = vconnector["host"]
-        if host in vedges:
-            vedge = vedges[host]
+        if host in on_hosts:
+            vedge = on_hosts[host]
             links.append(link("vconnector-vedge", vconnector, vedge, f"{vconnector['name']}-{vedge['name']}",
                               networks.get(vconnector["id"]), bd_id=vconnector["bd_id"]))
         for interface in vconnector.get("interfaces_names", []):
@@ -161,7 +161,7 @@ def find_otep_links(ctx: ScanContext) -> list[Document]:
 def find_host_pnic_network(ctx: ScanContext) -> list[Document]:
     """The pNICs that carry a network bound to a VPP host: for vxlan (and other tunnels)
     the OTEP's pNIC; for VLAN and flat networks the pNIC in the network's bridge domain."""
-    vedges, networks = vpp_vedges(ctx), {n["id"]: n for n in ctx.objects("network")}
+    on_hosts, networks = vpp_vedges(ctx), {n["id"]: n for n in ctx.objects("network")}
     pnics = {p["id"]: p for p in ctx.objects("host_pnic")}
     tunnel_pnics: dict[str, list[str]] = defaultdict(list)
     for item in find_otep_links(ctx):
@@ -174,7 +174,7 @@ def find_host_pnic_network(ctx: ScanContext) -> list[Document]:
             domain_pnics[(item["host"], domain_network[item["source_id"]])].append(item["target_id"])
     bound = {(p.get("binding:host_id"), p.get("network_id")) for p in ctx.objects("port")}
     links = []
-    for host, network_id in sorted(b for b in bound if b[0] in vedges and b[1] in networks):
+    for host, network_id in sorted(b for b in bound if b[0] in on_hosts and b[1] in networks):
         network = networks[network_id]
         tunnel = network.get("provider:network_type") in TUNNEL_TYPES
         for pnic_id in dict.fromkeys(tunnel_pnics[host] if tunnel else domain_pnics[(host, network_id)]):
