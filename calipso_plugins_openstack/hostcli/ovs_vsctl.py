@@ -16,6 +16,7 @@ controllers and ports, the ports' interfaces and their settings::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -108,7 +109,35 @@ class OvsSwitch:
 
 def parse_ovs_vsctl_show(text: str, command: str = OVS_VSCTL_SHOW) -> OvsSwitch:
     """The switch, bridges, ports and interfaces in ``ovs-vsctl show`` output."""
-    return _switch(parse_tree(text, command))
+    return _switch(parse_tree(text, command, {"Port": _read_plain_port}))
+
+
+_ATOM = r'"[^"\\\n]*"|[^\s"]+'
+#: A port with one interface and nothing else but a tag, type and options (nearly all of
+#: them: a tunnel port to every other host, a port per vNIC), followed by no deeper line.
+_PLAIN_PORT = re.compile(
+    rf"{PORT_INDENT}Port (?P<port>{_ATOM})\n"
+    rf"(?:{PORT_INDENT}{INDENT}tag: (?P<tag>[0-9]+)\n)?"
+    rf"{PORT_INDENT}{INDENT}Interface (?P<interface>{_ATOM})\n"
+    rf"(?:{INTERFACE_INDENT}{INDENT}type: (?P<type>{_ATOM})\n)?"
+    rf"(?:{INTERFACE_INDENT}{INDENT}options: (?P<options>{{[^\n]*}})\n)?"
+    rf"(?=(?:[ \t]*\n)*(?: {{0,8}}[^ \n]| *\Z))"
+)
+
+
+def _read_plain_port(text: str, start: int) -> tuple[OvsPort, int] | None:
+    """The port at ``start`` read by one pattern, as ``_port`` would read it; None for any
+    other port (or any doubt: ``_port`` then reads it line by line and names the error)."""
+    match = _PLAIN_PORT.match(text, start)
+    if match is None:
+        return None
+    tag, kind, options = match.group("tag", "type", "options")
+    try:
+        interface = OvsInterface(parse_atom(match["interface"]), parse_atom(kind) if kind else "",
+                                 parse_map(options) if options else {})
+        return OvsPort(parse_atom(match["port"]), int(tag) if tag else None, interfaces=(interface,)), match.end()
+    except ValueSyntaxError:
+        return None
 
 
 def _settings(item: Item, known: frozenset[str], nested: tuple[str, ...]) -> tuple[dict, Other, dict]:
@@ -173,6 +202,8 @@ def _bridge(item: Item) -> OvsBridge:
 
 
 def _port(item: Item) -> OvsPort:
+    if item.parsed is not None:
+        return item.parsed
     values, other, children = _settings(item, frozenset({"tag", "trunks"}), ("Interface",))
     return OvsPort(_name(item), **values, interfaces=tuple(map(_interface, children["Interface"])), other=other)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from calipso_core.errors import ParseError
+from calipso_plugins_openstack.hostcli import ovs_vsctl
 from calipso_plugins_openstack.hostcli.ovs_vsctl import (
     OvsBridge,
     OvsInterface,
@@ -21,6 +22,7 @@ from calipso_plugins_openstack.hostcli.ovs_vsctl import (
     render_ovs_vsctl_names,
     render_ovs_vsctl_show,
 )
+from calipso_plugins_openstack.hostcli.ovsdb_show_tree import parse_tree
 from calipso_plugins_openstack.hostcli.ovsdb_text import ValueSyntaxError, needs_quotes, parse_map, render_map
 
 UPSTREAM = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "upstream"
@@ -105,6 +107,37 @@ def test_records_built_by_the_lab_round_trip_with_ovs_quoting():
     assert '        Port "tap1f72bd15-8a"\n            tag: 1\n            Interface "tap1f72bd15-8a"\n' in text
     assert "        Port patch-tun\n            Interface patch-tun\n                type: patch\n" in text
     assert parse_ovs_vsctl_show(text) == switch
+
+
+PLAIN_AND_NOT = FULL_SHOW.replace("    Bridge br-ex", """\
+        Port "qvo3ed5e10a-a3"
+            tag: 12
+            Interface "qvo3ed5e10a-a3"
+
+        Port "vxlan-c0a80204"
+            Interface "vxlan-c0a80205"
+                type: vxlan
+                options: {a="x, y=z", remote_ip="192.168.2.4"}
+    Bridge br-ex""")
+
+
+@pytest.mark.parametrize(("name", "line_by_line"), [
+    ("cli/ovs_vsctl_show.txt", []), (None, ['"eth2"', "bond-ex"]),  # trunks, error, two interfaces
+])
+def test_ports_read_whole_are_what_reading_them_line_by_line_gives(name, line_by_line):
+    text = recorded(name) if name else PLAIN_AND_NOT
+    root = parse_tree(text, "ovs-vsctl show", {"Port": ovs_vsctl._read_plain_port})
+    ports = [port for bridge in root.children if bridge.kind == "Bridge" for port in bridge.children
+             if port.kind == "Port"]
+    assert len(ports) >= 3 and [port.value for port in ports if port.parsed is None] == line_by_line
+    assert parse_ovs_vsctl_show(text) == ovs_vsctl._switch(parse_tree(text, "ovs-vsctl show"))
+
+
+def test_a_line_nested_under_a_port_read_whole_is_an_error():
+    text = UUID + "    Bridge br-int\n        Port x\n            Interface x\n\n\r\n                type: vxlan\n"
+    with pytest.raises(ParseError) as caught:
+        parse_ovs_vsctl_show(text)
+    assert caught.value.line_number == 7 and "indentation" in caught.value.reason
 
 
 @pytest.mark.parametrize(("text", "quoted"), [
