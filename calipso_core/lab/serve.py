@@ -25,6 +25,7 @@ from calipso_core.lab.http import ThreadedServer
 from calipso_core.lab.linux_host import host_shell
 from calipso_core.lab.model import LabModel, LabSpec
 from calipso_core.lab.records import Change
+from calipso_core.lab.shell import Shell
 from calipso_core.lab.ssh import LabSshServer
 from calipso_core.lab.truth import Truth
 
@@ -132,6 +133,10 @@ class Lab:
                 handle = service.start(self)
                 if handle is not None:
                     self._handles.append(handle)
+            # Real hosts have their state at hand: each lab host builds its switching view
+            # and long outputs now, not while a scan waits on this one process for them.
+            for host in self.model.hosts:
+                self._shell(host).prepare()
             # The latency is per command a host runs (several may come in one SSH exec).
             self.ssh = LabSshServer({name: self._answer(name) for name in self.model.hosts}, user="calipso",
                                     password=self.secret, key_dir=self.workdir / "hostkeys")
@@ -158,19 +163,19 @@ class Lab:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def _answer(self, host: str):
-        def answer(command_line: str):
-            with self._shells_lock:
-                shell = self._shells.get(host)
-                if shell is None:
-                    extra = [commands(self.model, host) for commands in self.host_commands]
-                    shell = self._shells[host] = host_shell(self.model, host, extra)
-                    low, high = self.options.latency_ms
-                    if high > 0:
-                        shell.command_delay = lambda: self._random.uniform(low, high) / 1000
-            return shell(command_line)
+    def _shell(self, host: str) -> Shell:
+        with self._shells_lock:
+            shell = self._shells.get(host)
+            if shell is None:
+                extra = [commands(self.model, host) for commands in self.host_commands]
+                shell = self._shells[host] = host_shell(self.model, host, extra)
+                low, high = self.options.latency_ms
+                if high > 0:
+                    shell.command_delay = lambda: self._random.uniform(low, high) / 1000
+            return shell
 
-        return answer
+    def _answer(self, host: str):
+        return lambda command_line: self._shell(host)(command_line)
 
     # -- what Calipso sees ---------------------------------------------------------------
 

@@ -89,6 +89,14 @@ class Shell:
     def __call__(self, command_line: str) -> CommandOutput:
         return self.run(command_line)
 
+    def prepare(self) -> None:
+        """Answer once, without delay, each command that takes no parameter, so that what
+        the host builds for its answers (kept until the model changes) is ready."""
+        patterns = {id(p): p for candidates in self._by_program.values() for p in candidates}
+        for pattern in patterns.values():
+            if not any(word.startswith("{") for word in pattern.words):
+                pattern.handler()
+
     def run(self, command_line: str) -> CommandOutput:
         """Run a command line and return the joined stdout/stderr and the last status."""
         try:

@@ -86,14 +86,17 @@ def _br_int(model: LabModel, host: Host) -> OvsBridge:
 
 
 def _br_tun(model: LabModel, host: Host) -> OvsBridge:
-    ports = [OvsPort("patch-int", "patch", options=(("peer", "patch-tun"),))]
+    """Numbered as ``_numbered`` does, built at once: a port per other host of the region."""
+    ports = [OvsPort("br-tun", "internal", ofport=LOCAL_PORT),
+             OvsPort("patch-int", "patch", options=(("peer", "patch-tun"),), ofport=1)]
+    local = (("df_default", "true"), ("egress_pkt_mark", "0"), ("in_key", "flow"),
+             ("local_ip", host.tunnel_ip or ""), ("out_key", "flow"))
     for peer in model.tunnel_hosts(host.region):
-        if peer.name == host.name:
-            continue
-        options = (("df_default", "true"), ("egress_pkt_mark", "0"), ("in_key", "flow"),
-                   ("local_ip", host.tunnel_ip or ""), ("out_key", "flow"), ("remote_ip", peer.tunnel_ip or ""))
-        ports.append(OvsPort(tunnel_port_name(peer.tunnel_ip or ""), "vxlan", options=options))
-    return _numbered("br-tun", ports)
+        if peer.name != host.name:
+            remote = peer.tunnel_ip or ""
+            ports.append(OvsPort(tunnel_port_name(remote), "vxlan", options=(*local, ("remote_ip", remote)),
+                                 ofport=len(ports)))
+    return OvsBridge("br-tun", tuple(ports))
 
 
 def _physical_bridge(name: str, suffix: str, nic: str) -> OvsBridge:

@@ -14,6 +14,8 @@ from calipso_core.testing import lab_differences
 @pytest.mark.parametrize(("driver", "types"), [("OVS", "vxlan"), ("LXB", "vlan"), ("OVS", "vlan"), ("LXB", "vxlan")])
 def test_a_scan_finds_exactly_the_lab(calipso, lab_environment, driver, types):
     lab = lab_environment(seed=3, hosts=6, instances=14, mechanism_driver=driver, type_driver=types)
+    ready = lab.model.switching_cache  # each host's view built when the lab started
+    assert set(ready) == set(lab.model.hosts) and {v for v, _ in ready.values()} == {lab.model.version}
     summary = Scan(calipso, lab.options.env_name, concurrency=8).run()
     assert summary.status == "completed", summary.errors
     assert summary.objects["instance"] == 14

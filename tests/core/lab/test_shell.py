@@ -48,6 +48,21 @@ def test_unknown_commands_and_arguments_exit_127():
     assert shell("ip netns list extra").exit_status == 127
 
 
+def test_prepare_answers_each_command_without_parameters_once_and_without_delay():
+    asked: list[str] = []
+    delays: list[float] = []
+
+    def answer(name: str):
+        return lambda **params: asked.append(name) or f"{name}\n"
+
+    shell = Shell({"ip netns list": answer("list"), "virsh dumpxml {id}": answer("dumpxml"),
+                   "ip netns exec {ns} {command*}": answer("exec"), "arch": answer("arch")},
+                  command_delay=lambda: delays.append(0.0) or 0.0)
+    shell.prepare()
+    assert sorted(asked) == ["arch", "list"] and delays == []
+    assert shell("virsh dumpxml 3").stdout == "dumpxml\n" and delays == [0.0]
+
+
 BUILTIN_LINES = [
     "echo a; echo b",
     "false; echo $?",
