@@ -3,6 +3,7 @@ environment's inventory against it, and change its cloud."""
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import tempfile
@@ -76,6 +77,10 @@ def run_serve(app, args) -> int:
     with tempfile.TemporaryDirectory(prefix="calipso-lab-") as tmp:
         with console.status("generating and starting the lab"):
             lab = Lab(options_of(args), app.plugins, args.workdir or Path(tmp)).start()
+        # The model and the hosts' prepared answers live as long as this process: kept out
+        # of the collector's passes, which otherwise walk all of them again and again.
+        gc.collect()
+        gc.freeze()
         try:
             args.config_out.write_text(json.dumps(lab.environment(), indent=2))
             args.config_out.chmod(0o600)
