@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Boolean, create_engine, event, insert, literal_column, make_url, select, update
 
 from calipso_core import graph
 from calipso_core.events.cliques import touched_cliques
+from calipso_core.events.relink import HostView, hostless_types
 from calipso_core.store import as_of, diff
 from calipso_core.store.inventory import doc_contains
 from calipso_core.store.tables import cliques as cliques_table
@@ -267,18 +269,27 @@ def any_network(conn, *networks: str) -> list[str]:
 
 def test_port_maps_are_found_outside_the_index_and_can_be_left_unread(inventory):
     """The index leaves out a switch's port maps: a match on them still finds the object;
-    and a reader can leave them in the database."""
+    and a reader can leave them in the database (the scan's and a relink's)."""
     tunnels = {f"vxlan-{i}": {"type": "vxlan", "options": {"remote_ip": f"10.0.0.{i}"}} for i in range(50)}
     ports = {"qvo1": {"id": "3", "tag": 1}}
     inventory.upsert_objects(ENV, [obj("host-1", host="host-1"), obj(
-        "vedge-1", type="vedge", host="host-1", tunnel_ports=tunnels, ports=ports, agent_type="ovs")])
+        "vedge-1", type="vedge", host="host-1", tunnel_ports=tunnels, ports=ports, agent_type="ovs"),
+        obj("host-2", host="host-2"), obj("vedge-2", type="vedge", host="host-2"),
+        obj("net-1", type="network")])
     assert [o["id"] for o in inventory.find(ENV, {"tunnel_ports": {"vxlan-7": {"type": "vxlan"}}})] == ["vedge-1"]
     assert inventory.find(ENV, {"tunnel_ports": {"vxlan-7": {"type": "gre"}}}) == []
     assert [o["id"] for o in inventory.find(ENV, {"agent_type": "ovs"})] == ["vedge-1"]
-    [whole] = inventory.find(ENV, {"type": "vedge"})
-    [light] = inventory.find(ENV, {"type": "vedge"}, without=("tunnel_ports", "no_such_field"))
+    [whole, _] = inventory.find(ENV, {"type": "vedge"})
+    [light, _] = inventory.find(ENV, {"type": "vedge"}, without=("tunnel_ports", "no_such_field"))
     assert whole["tunnel_ports"] == tunnels
     assert light == {k: v for k, v in whole.items() if k != "tunnel_ports"} and light["ports"] == ports
+    with inventory.engine.connect() as conn:
+        event = SimpleNamespace(environment={"name": ENV, "configuration": []}, inventory=inventory, name=ENV,
+                                conn=conn)
+        view = HostView(event, ["host-1"], {}, hostless_types(conn, ENV))
+        assert view.objects("vedge", without=("tunnel_ports",)) == [light]
+        assert view.objects("vedge") == [whole]
+        assert [o["id"] for o in view.objects("network")] == ["net-1"]
 
 
 def test_cliques_are_found_by_their_nodes_through_the_index_of_nodes(calipso, inventory, calipso_database_url):
