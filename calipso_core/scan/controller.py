@@ -25,10 +25,12 @@ from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, environment_root
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ROOT, ScannerTree
-from calipso_core.store.inventory import insert_rows
-from calipso_core.store.tables import clique_constraints, clique_types, cliques, links, scans
+from calipso_core.store.inventory import analyze, insert_rows
+from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links, scans
 
 PHASES = ("inventory", "links", "cliques")
+#: The table each phase rewrites.
+PHASE_TABLES = {"inventory": inventory, "links": links, "cliques": cliques}
 Progress = Callable[[str, int, int], None]
 
 
@@ -76,6 +78,8 @@ class Scan:
                 if self.only in (None, phase):
                     started = time.perf_counter()
                     getattr(self, f"_{phase}")(ctx, summary)
+                    if not self.object_id:
+                        analyze(self.app.engine, PHASE_TABLES[phase])
                     summary.durations[phase] = round(time.perf_counter() - started, 3)
             summary.status = "completed_with_errors" if summary.errors else "completed"
         except Exception as error:

@@ -151,6 +151,27 @@ def test_rescanning_one_object_touches_only_its_subtree(toy):
     assert app.inventory.get("toy", "node-4-tap9") is None
 
 
+def _analyses(app) -> dict[str, int]:
+    """How many times each table the scan writes was analyzed by hand (not by autovacuum)."""
+    with app.engine.connect() as conn:
+        return dict(conn.exec_driver_sql("SELECT relname, analyze_count FROM pg_stat_user_tables "
+                                         "WHERE relname IN ('inventory', 'links', 'cliques')").all())
+
+
+def test_a_whole_scan_refreshes_the_planners_statistics_of_what_it_wrote(toy):
+    app, cloud = toy
+    before = _analyses(app)
+    Scan(app, "toy").run()
+    after = _analyses(app)
+    assert {table: after[table] - before[table] for table in after} == {"inventory": 1, "links": 1, "cliques": 1}
+    Scan(app, "toy", only="links").run()
+    assert {table: count - after[table] for table, count in _analyses(app).items()} == {
+        "inventory": 0, "links": 1, "cliques": 0}
+    after = _analyses(app)
+    Scan(app, "toy", object_id="node-0", only="inventory").run()  # a few rows: autovacuum's business
+    assert _analyses(app) == after
+
+
 def test_fetches_run_concurrently_within_the_bound(toy):
     app, cloud = toy
     cloud.delay = 0.05
