@@ -198,6 +198,27 @@ def test_batch_listener_gets_lists_in_arrival_order(settings, neutron):
     assert max(map(len, batches)) > 1
 
 
+def test_what_arrives_while_a_batch_is_applied_comes_as_one_batch(settings, neutron):
+    batches, first, release, done = [], threading.Event(), threading.Event(), threading.Event()
+
+    def handle(batch):
+        batches.append([n.payload["n"] for n in batch])
+        first.set()
+        release.wait(30)  # the worker is busy with the first batch while the rest arrives
+        if sum(map(len, batches)) >= 60:
+            done.set()
+
+    with NotificationListener(settings, env_name(), handle, batch_size=500, batch_timeout=0.5):
+        neutron.send("network.controller", "subnet.update.end", "INFO", {"n": 0})
+        assert first.wait(30)
+        for n in range(1, 60):  # over about 1.5 s: three batch timeouts
+            neutron.send("network.controller", "subnet.update.end", "INFO", {"n": n})
+            time.sleep(0.025)
+        release.set()
+        assert done.wait(30)
+    assert batches == [[0], list(range(1, 60))]
+
+
 def test_quorum_queues_are_declared_as_quorum_and_deliver(rabbitmq, settings):
     # Its own exchange and topic: durability must not differ from queues that already exist.
     quorum = bus_settings(settings.url, exchanges=("nova-quorum",), topic="quorum", quorum_queues=True)
