@@ -33,6 +33,7 @@ from calipso_core.scan.cliques import (
     reverse,
     select_clique_types,
     walk_steps,
+    wanted_values,
 )
 from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links
@@ -196,7 +197,8 @@ def touched_cliques(conn, environment: str, chosen: Mapping[str, Mapping], const
     through = set(removed_ids).union(*starts.values())
     for focal, clique_type, limits, held in _candidates(conn, environment, through):
         by_node = starts.get(clique_type, {})
-        if held & removed_ids or any(allowed(link, limits) for node in held & by_node.keys() for link in by_node[node]):
+        wanted = wanted_values(limits)
+        if held & removed_ids or any(allowed(link, wanted) for node in held & by_node.keys() for link in by_node[node]):
             touched.add(focal)
     focal_docs = _objects(conn, environment, touched | maybe, focal_types)
     # The others' cliques change only if they have none yet or other constraints.

@@ -86,14 +86,23 @@ def reverse(link_type: str) -> str:
     return f"{target_type}-{source_type}"
 
 
-def allowed(link: Document, constraints: Mapping[str, Any]) -> bool:
-    attributes = link.get("attributes") or {}
-    for key, wanted in constraints.items():
-        if key in attributes and wanted is not None:
+def wanted_values(constraints: Mapping[str, Any]) -> dict[str, frozenset]:
+    """Constraints as ``allowed`` takes them: the values wanted for each attribute, as a
+    set (a constraint of None constrains nothing)."""
+    return {key: frozenset(wanted if isinstance(wanted, list) else [wanted])
+            for key, wanted in constraints.items() if wanted is not None}
+
+
+def allowed(link: Document, wanted: Mapping[str, frozenset]) -> bool:
+    """Whether ``link`` may be walked: each attribute it has of those ``wanted``
+    (``wanted_values``) holds one of the wanted values."""
+    attributes = link.get("attributes")
+    if not attributes:
+        return True
+    for key, values in wanted.items():
+        if key in attributes:
             value = attributes[key]
-            wanted_values = wanted if isinstance(wanted, list) else [wanted]
-            values = value if isinstance(value, list) else [value]
-            if not set(values) & set(wanted_values):
+            if values.isdisjoint(value) if isinstance(value, list) else value not in values:
                 return False
     return True
 
@@ -114,6 +123,7 @@ def walk_steps(focal: Document, link_types: Iterable[str], constraints: Mapping[
     nodes: dict[str, set[str]] = defaultdict(set)
     nodes[focal["type"]].add(focal["id"])
     links: dict[Any, Document] = {}
+    wanted = wanted_values(constraints)
     for link_type in link_types:
         source_type, target_type = link_type.split("-", 1)
         frontier = sorted(nodes[source_type])
@@ -125,7 +135,7 @@ def walk_steps(focal: Document, link_types: Iterable[str], constraints: Mapping[
             found = steps.get(node)
             for link, far in index.step(link_type, node) if found is None else found:
                 key = (link["link_type"], link["source_id"], link["target_id"])
-                if key not in links and allowed(link, constraints):
+                if key not in links and allowed(link, wanted):
                     links[key] = link
                     nodes[target_type].add(far)
     return links, {node for ids in nodes.values() for node in ids}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from calipso_core.events.cliques import LinkLoader, update_cliques
-from calipso_core.scan.cliques import build_cliques
+from calipso_core.scan.cliques import allowed, build_cliques, wanted_values
 from calipso_core.store.inventory import join_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links
 
@@ -135,3 +135,16 @@ def test_updated_cliques_equal_a_full_build_after_every_batch(graph, seed, monke
             assert actual_cliques(conn) == expected_cliques(conn)
     # The batches read the links around their changes, far fewer than rebuilding.
     assert sum(reads) < 12 * first_reads / 3
+
+
+def test_a_link_is_walked_when_each_constrained_attribute_it_has_holds_a_wanted_value():
+    wanted = wanted_values({"network": "n1", "segment": ["s1", "s2"], "zone": None})
+    assert wanted == {"network": frozenset({"n1"}), "segment": frozenset({"s1", "s2"})}
+
+    def walked(attributes) -> bool:
+        return allowed({"link_type": "a-b", "attributes": attributes}, wanted)
+
+    assert walked(None) and walked({}) and walked({"zone": "z9", "other": 1})
+    assert walked({"network": "n1"}) and walked({"network": ["n2", "n1"], "segment": "s2"})
+    assert not walked({"network": "n2"}) and not walked({"network": []}) and not walked({"network": None})
+    assert not walked({"network": "n1", "segment": "s3"}) and not walked({"segment": ["s3"]})
