@@ -190,14 +190,14 @@ def _jsonb(value):
     return literal(value, JSONB)
 
 
-def rebuild_cliques(engine, inventory, env: dict, objects_of_type) -> int:
+def rebuild_cliques(engine, store, env: dict, objects_of_type) -> int:
     """Recompute and store every clique of ``env``; returns how many there are."""
     with engine.begin() as conn:
         types = [row.doc | {"name": row.name} for row in conn.execute(select(clique_types))]
         constraints = {row.focal_point_type: row.doc.get("constraints", [])
                        for row in conn.execute(select(clique_constraints))
                        if row.environment in ("", env["name"])}
-        all_links = inventory.find_links(env["name"], conn=conn)
+        all_links = store.find_links(env["name"], conn=conn)
         found = build_cliques(env, types, constraints, objects_of_type, all_links)
         conn.execute(delete(cliques).where(cliques.c.environment == env["name"]))
         rows = [{"environment": env["name"], "focal_point": c["focal_point"], "focal_point_type": c["focal_point_type"],
