@@ -59,6 +59,8 @@ def register(commands) -> None:
     churn.add_argument("--changes", type=int, required=True)
     churn.add_argument("--seed", type=int)
     churn.add_argument("--rate", type=float, help="changes per second (default: as fast as it can)")
+    churn.add_argument("--only", type=lambda text: text.split(","), metavar="COLLECTION,...",
+                       help="change only these: instance, network, port, router (default: all)")
     churn.set_defaults(run=run_churn)
 
 
@@ -142,7 +144,7 @@ def run_verify(app, args) -> int:
 
 
 def run_churn(app, args) -> int:
-    result = lab_client(read_environment_file(args.config)).churn(args.changes, args.seed, args.rate)
+    result = lab_client(read_environment_file(args.config)).churn(args.changes, args.seed, args.rate, args.only)
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(result["kinds"].items()))
     Console().print(f"{result['changes']} changes: {kinds}", highlight=False)
     return 0

@@ -3,13 +3,14 @@
 ``random_change(model, rng)`` picks one mutation (boot, delete, rename, stop, start an
 instance; create, rename, delete networks with their subnets, ports and routers; add and
 remove router interfaces), applies it and returns its ``Change``. Weighted so that the
-cloud neither empties nor explodes.
+cloud neither empties nor explodes. ``only`` limits the mutations to those of some
+collections (``CHANGED``).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -22,11 +23,15 @@ if TYPE_CHECKING:
 MAX_ATTEMPTS = 20
 
 
-def random_change(model: LabModel, rng: random.Random) -> Change:
-    """Apply one random mutation that the model accepts (``LabError`` after
-    ``MAX_ATTEMPTS`` refusals in a row, which only an empty cloud causes)."""
-    moves = [(_boot, 4), (_delete_instance, 3), (_rename_instance, 2), (_toggle_power, 2), (_network_cycle, 1),
-             (_port_cycle, 1), (_router_cycle, 1)]
+def random_change(model: LabModel, rng: random.Random, only: Collection[str] | None = None) -> Change:
+    """Apply one random mutation that the model accepts, of those that change the
+    collections ``only`` names (any, without; see ``CHANGED``): ``LabError`` after
+    ``MAX_ATTEMPTS`` refusals in a row, which only an empty cloud causes."""
+    unknown = set(only or ()) - set(CHANGED.values())
+    if unknown:
+        raise LabError(f"no mutation changes {', '.join(sorted(unknown))}: the lab changes "
+                       f"{', '.join(sorted(set(CHANGED.values())))}", 400, "BadRequest")
+    moves = [(m, w) for m, w in MOVES if only is None or CHANGED[m] in only]
     actions = [m for m, _ in moves]
     weights = [w for _, w in moves]
     with model.lock:
@@ -123,3 +128,10 @@ def _router_cycle(model: LabModel, rng: random.Random) -> Change | None:
         return model.delete_router(router.id)
     project = _pick(rng, {k: p for k, p in model.projects.items() if p.name.startswith("tenant-")})
     return model.create_router(project.id, region=router.region if router else None)
+
+
+MOVES = [(_boot, 4), (_delete_instance, 3), (_rename_instance, 2), (_toggle_power, 2), (_network_cycle, 1),
+         (_port_cycle, 1), (_router_cycle, 1)]
+#: The collection each mutation changes (its notifications' first word).
+CHANGED = {_boot: "instance", _delete_instance: "instance", _rename_instance: "instance", _toggle_power: "instance",
+           _network_cycle: "network", _port_cycle: "port", _router_cycle: "router"}

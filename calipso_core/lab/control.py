@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from calipso_core.errors import CalipsoError
+from calipso_core.lab.ids import LabError
 
 MAX_CHANGES = 100_000
 
@@ -34,11 +35,13 @@ def control_app(lab) -> Starlette:
         changes = request_body.get("changes")
         if not isinstance(changes, int) or not 0 < changes <= MAX_CHANGES:
             raise ValueError(f"changes must be a whole number from 1 to {MAX_CHANGES}")
-        rate = request_body.get("rate")
+        rate, only = request_body.get("rate"), request_body.get("only")
+        if only is not None and not (isinstance(only, list) and all(isinstance(c, str) for c in only)):
+            raise ValueError("only must be a list of collection names")
         rng = random.Random(request_body.get("seed"))
         kinds: dict[str, int] = {}
         for _ in range(changes):
-            change = lab.change(rng)
+            change = lab.change(rng, only)
             kinds[change.kind] = kinds.get(change.kind, 0) + 1
             if rate:
                 time.sleep(1 / float(rate))
@@ -52,6 +55,8 @@ def control_app(lab) -> Starlette:
             return JSONResponse(await run_in_threadpool(churn, body))
         except ValueError as error:
             return JSONResponse({"error": str(error)}, 400)
+        except LabError as error:
+            return JSONResponse({"error": str(error)}, error.status)
 
     return Starlette(routes=[Route("/truth", truth), Route("/churn", do_churn, methods=["POST"])])
 
@@ -76,6 +81,7 @@ class LabClient:
     def truth(self) -> dict:
         return self._call("GET", "/truth")
 
-    def churn(self, changes: int, seed: int | None = None, rate: float | None = None) -> dict:
-        return self._call("POST", "/churn", json={"changes": changes, "seed": seed, "rate": rate})
+    def churn(self, changes: int, seed: int | None = None, rate: float | None = None,
+              only: list[str] | None = None) -> dict:
+        return self._call("POST", "/churn", json={"changes": changes, "seed": seed, "rate": rate, "only": only})
 

@@ -13,7 +13,7 @@ import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,9 +101,10 @@ class Lab:
         """Call ``listener`` with every change made to the lab's cloud (to announce it)."""
         self.change_listeners.append(listener)
 
-    def change(self, rng: random.Random) -> Change:
-        """Make one random change to the cloud and tell the listeners."""
-        change = random_change(self.model, rng)
+    def change(self, rng: random.Random, only: Collection[str] | None = None) -> Change:
+        """Make one random change to the cloud (of the collections ``only`` names) and
+        tell the listeners."""
+        change = random_change(self.model, rng, only)
         for listener in self.change_listeners:
             listener(change)
         return change

@@ -47,6 +47,26 @@ def test_serve_writes_a_usable_environment_and_stops_on_sigterm(run_calipso, cal
     assert result.returncode == 1 and "does not answer" in result.stderr
 
 
+def test_churn_changes_only_the_collections_asked_for(calipso, run_calipso, tmp_path):
+    lab = Lab(LabOptions(seed=12, hosts=4, instances=6, latency_ms=(0, 0), notifications=False),
+              calipso.plugins, tmp_path / "lab").start()
+    config = tmp_path / "lab.json"
+    config.write_text(json.dumps(lab.environment()))
+    try:
+        ports = len(lab.model.ports)
+        result = run_calipso("lab", "churn", "--config", str(config), "--changes", "6", "--seed", "1",
+                             "--only", "port")
+        assert result.returncode == 0, result.stderr
+        kinds = result.stdout.split(": ", 1)[1].split(", ")
+        assert result.stdout.startswith("6 changes: ") and all(k.split()[1].startswith("port.") for k in kinds)
+        assert len(lab.model.ports) != ports and len(lab.model.instances) == 6
+        result = run_calipso("lab", "churn", "--config", str(config), "--changes", "1", "--only", "port,disk")
+        assert result.returncode == 1 and "answered 400" in result.stderr
+        assert "no mutation changes disk" in result.stderr
+    finally:
+        lab.stop()
+
+
 @pytest.fixture
 def scanned(calipso, tmp_path):
     lab = Lab(LabOptions(seed=11, hosts=4, instances=6, latency_ms=(0, 0), notifications=False),

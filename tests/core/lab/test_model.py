@@ -240,6 +240,16 @@ def test_random_mutations_keep_invariants(mechanism_driver, type_driver):
     assert {"instance.create", "instance.delete", "port.create", "port.delete", "network.create"} <= set(kinds)
 
 
+def test_random_mutations_can_be_limited_to_some_collections():
+    model = generate_lab(LabSpec(seed=5, hosts=6, instances=20))
+    rng = random.Random(7)
+    kinds = Counter(random_change(model, rng, only={"port"}).kind for _ in range(40))
+    assert set(kinds) <= {"port.create", "port.update", "port.delete"} and len(kinds) >= 2
+    check_invariants(model)
+    with pytest.raises(LabError, match="no mutation changes disk, volume: the lab changes instance, network"):
+        random_change(model, rng, only={"port", "volume", "disk"})
+
+
 def test_boot_and_delete_instance_report_ports_in_order():
     model = generate_lab(LabSpec(seed=2, hosts=4, instances=4))
     network = next(n for n in model.networks.values() if n.shared)
