@@ -64,6 +64,7 @@ def test_cliques_filters(client, link_ids):
     assert focal_points(focal_point_type="network") == ["net-1"]
     assert focal_points(focal_point="vm-1") == ["vm-1"]
     assert focal_points(link_id=link_ids[("vm-1", "vnic-1")]) == ["net-1", "vm-1"]
+    assert focal_points(link_id=max(link_ids.values()) + 1) == []
     assert focal_points(link_type="host_pnic-network") == ["net-1", "vm-1", "vm-2"]
     assert focal_points(link_type="vnic-vedge") == []
     assert_error(client.get("/cliques", params={"env_name": ENV, "focal_point_type": "wrong-object-type"}), 400,
