@@ -18,6 +18,8 @@ from sqlalchemy import select
 from calipso_core import hookimpl
 from calipso_core.context import Calipso
 from calipso_core.events import EventError
+from calipso_core.events.context import EventContext
+from calipso_core.events.memory import EventMemory
 from calipso_core.events.reconcile import reconcile
 from calipso_core.events.rescan import rescan_subtree
 from calipso_core.listener import EnvironmentListener, ListenOptions, declare_queues
@@ -276,3 +278,27 @@ def test_the_manager_runs_restarts_and_stops_one_listener_per_environment(toy, r
         assert rabbitmq.queues()[queue]["consumers"] == 0
     finally:
         manager.stop_all()
+
+
+def test_a_rename_moves_the_name_paths_below_it_whoever_else_moves(calipso):
+    """Objects written in a batch get their paths from their parents; those below them that
+    are not written follow their nearest renamed ancestor (a network renamed with its ports
+    folder and ports rewritten, a folder renamed inside a renamed parent)."""
+    env = "names"
+    chain = ["top", "a", "d", "e", "f"]
+    docs, parent = [], {"id": env, "id_path": f"/{env}", "name_path": f"/{env}"}
+    for oid in chain:
+        doc = {"id": oid, "type": "folder", "name": oid.upper(), "parent_id": parent["id"],
+               "id_path": f"{parent['id_path']}/{oid}", "name_path": f"{parent['name_path']}/{oid.upper()}"}
+        docs.append(doc)
+        parent = doc
+    calipso.inventory.upsert_objects(env, docs)
+    stored = {d["id"]: d for d in docs}
+    with calipso.engine.begin() as conn:
+        ev = EventContext(calipso, {"name": env}, conn, None, None, EventMemory())
+        # "a" renamed, "d" renamed too, "e" rewritten with other content, "f" not written.
+        ev.save_documents([{**stored["a"], "name": "A2"}, {**stored["d"], "name": "D2"},
+                           {**stored["e"], "description": "changed"}])
+    paths = {d["id"]: d["name_path"] for d in calipso.inventory.find(env)}
+    assert paths == {"top": "/names/TOP", "a": "/names/TOP/A2", "d": "/names/TOP/A2/D2", "e": "/names/TOP/A2/D2/E",
+                     "f": "/names/TOP/A2/D2/E/F"}

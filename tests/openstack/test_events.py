@@ -207,3 +207,8 @@ def test_a_renamed_network_relabels_its_instances_and_rescans_only_its_network_n
     assert [n["network"]["label"] for n in stored["network_info"] if n["network"]["id"] == network.id] == ["renamed"]
     assert differences(calipso, lab) == []
     assert listener.processor.stats["hosts_rescanned"] - before == len(services)
+    objects = {o["id"]: o for o in calipso.inventory.find(lab.options.env_name)}
+    below = [o for o in objects.values() if f"/{network.id}/" in o["id_path"] or "qdhcp-renamed/" in o["name_path"]]
+    assert len(below) > len(ports)  # its ports folder and ports, its DHCP vService's vNICs folder and vNIC
+    assert [(o["id"], o["name_path"]) for o in below] == [
+        (o["id"], f"{objects[o['parent_id']]['name_path']}/{o['name']}") for o in below]
