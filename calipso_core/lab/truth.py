@@ -4,7 +4,7 @@ the comparison of an environment's inventory with it (``calipso lab verify``).""
 from __future__ import annotations
 
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -101,11 +101,31 @@ def _keys(document: dict[str, Any]) -> tuple[dict, dict, dict]:
 
 def compare(expected: dict[str, Any], stored: dict[str, Any]) -> Comparison:
     """Compare two documents shaped like ``Truth.as_document``: objects by id and parent,
-    links by type and ends, cliques by focal point and the exact set of their links."""
+    links by type and ends, cliques by focal point and the exact set of their links; and
+    the stored objects' name paths with their parents'."""
     rows = []
     for kind, want, have in zip(("objects", "links", "cliques"), _keys(expected), _keys(stored), strict=True):
         rows += _compare(kind, want, have)
-    return Comparison(rows)
+    return Comparison(rows + _wrong_name_paths(stored["objects"]))
+
+
+def _wrong_name_paths(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per type, the stored objects whose name path is not their parent's followed by their
+    name (the truth has no names: a stored inventory is checked against itself)."""
+    paths = {o["id"]: o.get("name_path") for o in objects}
+    checked: Counter = Counter()
+    wrong: dict[str, list[dict]] = defaultdict(list)
+    for obj in objects:
+        parent = paths.get(obj.get("parent_id"))
+        if parent is None:  # below the environment itself
+            continue
+        checked[obj["type"]] += 1
+        if obj.get("name_path") != f"{parent}/{obj.get('name')}":
+            wrong[obj["type"]].append(obj)
+    return [{"kind": "name paths", "type": type_name, "expected": checked[type_name],
+             "found": checked[type_name] - len(bad), "missing": 0, "unexpected": len(bad),
+             "examples": [f"{o['id']}: {o.get('name_path')!r}" for o in bad[:3]]}
+            for type_name, bad in sorted(wrong.items())]
 
 
 def stored_document(inventory, engine, env: str) -> dict[str, Any]:

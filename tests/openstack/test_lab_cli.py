@@ -87,9 +87,13 @@ def test_verify_reports_a_missing_and_an_unexpected_object(calipso, scanned, run
     calipso.inventory.delete_objects("lab-11", [instance])
     intruder = {**calipso.inventory.get("lab-11", next(iter(scanned.model.hosts))), "id": "ghost-host", "name": "ghost"}
     intruder["id_path"] = intruder["id_path"].rsplit("/", 1)[0] + "/ghost-host"
-    calipso.inventory.upsert_objects("lab-11", [intruder])
+    intruder["name_path"] = intruder["name_path"].rsplit("/", 1)[0] + "/ghost"
+    vnic = calipso.inventory.find("lab-11", {"type": "vnic"}, limit=1)[0]
+    calipso.inventory.upsert_objects("lab-11", [intruder, {**vnic, "name_path": vnic["name_path"] + "x"}])
 
     result = run_calipso("lab", "verify", "lab-11")
     assert result.returncode == 1
     assert f"objects instance: missing ('{instance}'" in result.stdout
     assert "objects host: unexpected ('ghost-host'" in result.stdout
+    assert f"name paths vnic: {vnic['id']}: '{vnic['name_path']}x'" in " ".join(result.stdout.split())  # wrapped
+    assert "name paths host" not in result.stdout
