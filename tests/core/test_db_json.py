@@ -34,3 +34,15 @@ def test_documents_with_what_orjson_refuses_are_written_all_the_same(inventory):
 def test_what_no_encoder_can_write_is_named():
     with pytest.raises(TypeError, match="set is not JSON serializable"):
         db.dumps({"ids": {1, 2}})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{"a": 99999999999999999999, "b": "é"}', {"a": 99999999999999999999, "b": "é"}),
+    ('[-18446744073709551617, 18446744073709551615]', [-18446744073709551617, 18446744073709551615]),
+    (b'{"n": [1234567890123456789012]}', {"n": [1234567890123456789012]}),
+    ('"\\ud800 stays"', "\ud800 stays"),  # orjson refuses a lone surrogate
+    ('{"mac": "fa:16:3e:01", "id": 1234567890123456789}', {"mac": "fa:16:3e:01", "id": 1234567890123456789}),
+])
+def test_json_is_read_exactly(text, expected):
+    value = db.loads(text)
+    assert value == expected and repr(value) == repr(expected)  # integers stay integers
