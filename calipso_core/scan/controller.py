@@ -22,7 +22,7 @@ from calipso_core.errors import CalipsoError, NotFound
 from calipso_core.listener import declare_queues
 from calipso_core.scan.cliques import build_cliques
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.engine import InventoryScan, assign_paths, environment_root
+from calipso_core.scan.engine import InventoryScan, assign_paths, collector_paused, environment_root
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ROOT, ScannerTree
 from calipso_core.store.inventory import analyze, insert_rows
@@ -74,13 +74,14 @@ class Scan:
             self._declare_queues(summary)
             if self.clear:
                 self._clear()
-            for phase in PHASES:
-                if self.only in (None, phase):
-                    started = time.perf_counter()
-                    getattr(self, f"_{phase}")(ctx, summary)
-                    if not self.object_id:
-                        analyze(self.app.engine, PHASE_TABLES[phase])
-                    summary.durations[phase] = round(time.perf_counter() - started, 3)
+            with collector_paused():  # storing and building cliques too, not only the walk
+                for phase in PHASES:
+                    if self.only in (None, phase):
+                        started = time.perf_counter()
+                        getattr(self, f"_{phase}")(ctx, summary)
+                        if not self.object_id:
+                            analyze(self.app.engine, PHASE_TABLES[phase])
+                        summary.durations[phase] = round(time.perf_counter() - started, 3)
             summary.status = "completed_with_errors" if summary.errors else "completed"
         except Exception as error:
             summary.status = "failed"

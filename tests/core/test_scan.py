@@ -238,6 +238,16 @@ def test_the_garbage_collector_waits_while_scan_phases_run_and_comes_back():
         gc.enable()
 
 
+def test_the_garbage_collector_waits_for_the_whole_scan(toy):
+    """Storing tens of thousands of documents and building the cliques allocate as much as
+    the walk: a collection then would walk them all again."""
+    collecting = []
+    summary = Scan(toy[0], "toy", progress=lambda phase, done, total: collecting.append((phase, gc.isenabled()))).run()
+    assert summary.status == "completed"
+    assert {phase for phase, _ in collecting} == {"inventory", "links", "cliques"}
+    assert not any(enabled for _, enabled in collecting) and gc.isenabled()
+
+
 def test_forgetting_the_walks_data_keeps_the_working_clients():
     def unreachable(ctx):
         raise HostUnreachable("h1", "down")
