@@ -28,6 +28,7 @@ from calipso_core.events.memory import EventMemory
 from calipso_core.events.relink import hostless_types, relink_hosts
 from calipso_core.events.sources import LiveSources
 from calipso_core.messaging import Notification, RetryLater
+from calipso_core.scan.engine import collector_paused
 from calipso_core.scan.tree import ScannerTree
 from calipso_core.types import EventHandler
 
@@ -86,7 +87,7 @@ class EventProcessor:
 
     def __call__(self, batch: Notification | list[Notification]) -> None:
         notes = batch if isinstance(batch, list) else [batch]
-        with self.lock:
+        with self.lock, collector_paused():  # a batch reads thousands of documents, and frees them
             started = time.perf_counter()
             try:
                 try:

@@ -74,10 +74,10 @@ def folder_object(ft: FetchType, parent: Document) -> Document:
 
 
 class _CollectorPause:
-    """Keeps Python's cyclic garbage collector off while any scan phase asks it to: a scan
-    only adds objects (tens of thousands of documents, parsed host states), and every
-    collection would walk them all again, for nothing. Reference counting still frees
-    what is dropped; the collector is back on, if it was, when the last phase ends."""
+    """Keeps Python's cyclic garbage collector off while a scan or a batch of events asks it
+    to: they allocate tens of thousands of documents (parsed host states, cliques), and
+    every collection would walk all that is alive again, for nothing. Reference counting
+    still frees what is dropped; the collector is back on, if it was, when the last ends."""
 
     def __init__(self):
         self._lock = threading.Lock()

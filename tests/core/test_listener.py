@@ -5,6 +5,7 @@ and the manager that supervises one listener process per environment."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -52,6 +53,7 @@ class ToyCloud:
         self.failures: dict[str, int] = {}  # event type -> failures still to come
         self.gate = threading.Event()
         self.gate.set()
+        self.collecting: list[bool] = []  # whether the garbage collector was on, per event handled
 
     def fetch_hosts(self, ctx, parent):
         return [{"id": name, "name": name, "host": name} for name in self.hosts]
@@ -66,6 +68,7 @@ class ToyCloud:
         if not isinstance(host, str):
             raise EventError("host is missing", related_object=note.payload.get("id"))
         self._maybe_fail(note.event_type)
+        self.collecting.append(gc.isenabled())
         self.gate.wait(30)
         ev.later(("host", host), lambda ctx: self.refresh(ctx, host))
 
@@ -161,6 +164,14 @@ def test_a_change_sent_during_a_scan_waits_and_touches_only_its_host(toy, rabbit
     rebuild_cliques(app.engine, app.inventory, app.environments.get(env),
                     lambda t: app.inventory.find(env, {"type": t}))
     assert {k: v["doc"] for k, v in stored_cliques(app, env).items()} == {k: v["doc"] for k, v in after.items()}
+
+
+def test_the_garbage_collector_waits_while_a_batch_is_applied(toy):
+    app, cloud, env, publisher = toy
+    publish(publisher, "toy.vnics", {"host": "node-2"})
+    with EnvironmentListener(app, env, FAST) as listener:
+        assert wait_until(lambda: listener.processor.stats["batches"] >= 1)
+    assert cloud.collecting == [False] and gc.isenabled()
 
 
 def test_bad_notifications_become_messages_and_the_listener_goes_on(toy):
