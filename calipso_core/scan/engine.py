@@ -126,10 +126,6 @@ class InventoryScan:
         self.pools = pools
 
     def run(self, scanner: str, root: Document) -> InventoryResult:
-        with collector_paused():
-            return self._run(scanner, root)
-
-    def _run(self, scanner: str, root: Document) -> InventoryResult:
         result = InventoryResult()
         pools = self.pools or source_pools(self.concurrency)
         pending: dict[Future, _Task] = {}

@@ -11,7 +11,6 @@ from sqlalchemy.exc import DBAPIError
 
 from calipso_core.errors import CalipsoError
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.engine import collector_paused
 from calipso_core.types import Document, LinkFinder
 
 log = logging.getLogger(__name__)
@@ -58,11 +57,6 @@ def oteps(ctx: ScanContext) -> list[Document]:
 
 def find_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
     """Every link the finders return, checked; a finder that fails is recorded and skipped."""
-    with collector_paused():
-        return _found_links(ctx, finders)
-
-
-def _found_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
     result = LinksResult()
     seen: set[tuple[str, str, str]] = set()
     for finder in finders:
