@@ -41,11 +41,12 @@ def differences(calipso, lab) -> list[dict]:
     return [row for row in result.rows if row["missing"] or row["unexpected"]]
 
 
-def caught_up(listener: EnvironmentListener, notifier: LabNotifier, timeout: float = 120.0) -> bool:
-    """True once the listener has applied as many notifications as the lab sent."""
+def caught_up(listener: EnvironmentListener, notifier: LabNotifier, timeout: float = 120.0, others: int = 0) -> bool:
+    """True once the listener has taken as many notifications as the lab sent, and `others`
+    sent by the test (a rejected notification counts too)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if listener.processor.stats["notifications"] >= sum(notifier.sent.values()):
+        if listener.processor.stats["notifications"] >= sum(notifier.sent.values()) + others:
             with listener.processor.lock:  # a batch being applied finishes first
                 return True
         time.sleep(0.05)
