@@ -73,16 +73,28 @@ class HostReader:
         self.host: Host = model.get("hosts", host_name)
         self._version = -1
         self._values: dict[str, Any] = {}
+        self._together: dict[str, Callable[[HostSwitching], Any]] = {}
 
     def view(self) -> HostSwitching:
         return host_switching(self.model, self.host_name)
+
+    def together(self, key: str, build: Callable[[HostSwitching], Any]) -> None:
+        """Derive ``key`` with ``build`` too whenever the view is built for another key:
+        for what is asked later, by commands with parameters (each NIC's ethtool, each
+        domain's XML). A large lab keeps the views of only some hosts; this way a host's
+        view is built once per model version, not again for these."""
+        self._together[key] = build
 
     def derive(self, key: str, build: Callable[[HostSwitching], T]) -> T:
         with self.model.lock:  # also guards this reader's own values
             if self._version != self.model.version:
                 self._values, self._version = {}, self.model.version
             if key not in self._values:
-                self._values[key] = build(self.view())
+                view = self.view()
+                self._values[key] = build(view)
+                for other, make in self._together.items():
+                    if other not in self._values:
+                        self._values[other] = make(view)
             return self._values[key]
 
     def text(self, key: str, build: Callable[[HostSwitching], str]) -> str:
@@ -139,12 +151,20 @@ def linux_commands(model: LabModel, host_name: str) -> dict[str, Handler]:
 
         return reader.text("fdb", lambda view: render_bridge_fdb_show(fdb_entries(view, remote_vteps)))
 
+    def nic_ethtool(view: HostSwitching) -> dict[str, CommandOutput | str]:
+        return {pnic.name: ethtool(view, pnic.name) for pnic in view.host.pnics}
+
+    def ethtool_of(dev: str) -> CommandOutput | str:
+        found = reader.derive("ethtool", nic_ethtool).get(dev)
+        return found if found is not None else reader.derive(f"ethtool {dev}", lambda view: ethtool(view, dev))
+
+    reader.together("ethtool", nic_ethtool)
     commands: dict[str, Handler] = ip_commands(lambda: interfaces().root)
     commands |= {
         "ip netns list": netns_list,
         "ip netns exec {ns} {command*}": netns_exec,
         "ls -l /sys/class/net": lambda: reader.text("sysfs", lambda v: render_ls_sys_class_net(sysfs_entries(v))),
-        "ethtool {dev}": lambda dev: reader.derive(f"ethtool {dev}", lambda view: ethtool(view, dev)),
+        "ethtool {dev}": ethtool_of,
         "cat {path}": lambda path: cat(reader, path),
         "brctl show": lambda: reader.text("brctl", lambda view: render_brctl_show(brctl_bridges(view))),
         "bridge fdb show": fdb,
@@ -268,6 +288,7 @@ def virsh_commands(reader: HostReader) -> dict[str, Handler]:
         running = {str(g.domain_id): found[g.instance_id] for g in view.guests if g.domain_id is not None}
         return running | {key: xml for key, xml in found.items() if key not in running}
 
+    reader.together("dumpxml", domain_xml)
     return {"virsh list": lambda: listing(False), "virsh list --all": lambda: listing(True),
             "virsh dumpxml {domain}": dumpxml}
 

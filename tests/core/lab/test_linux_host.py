@@ -28,6 +28,7 @@ from calipso_core.hostcli.os_release import CAT_OS_RELEASE, CAT_OS_RELEASE_AND_A
 from calipso_core.hostcli.sys_class_net import LS_SYS_CLASS_NET, parse_ls_sys_class_net
 from calipso_core.hostcli.virsh import VIRSH_LIST, VIRSH_LIST_ALL, parse_virsh_list
 from calipso_core.hoststate import gather
+from calipso_core.lab import switching, switching_ovs
 from calipso_core.lab.generate import generate_lab
 from calipso_core.lab.linux_host import host_shell, linux_commands
 from calipso_core.lab.model import LabModel, LabSpec
@@ -357,6 +358,30 @@ def test_a_new_network_on_the_host_appears_at_once():
     bridges = {b.name: b.interfaces for b in parse_brctl_show(run(shell, BRCTL_SHOW))}
     port = model.ports[instance.port_ids[0]]
     assert set(bridges[f"brq{network.id[:11]}"]) == {f"vxlan-{network.segmentation_id}", f"tap{port.short_id}"}
+
+
+def test_a_prepared_host_answers_discovery_without_building_its_view_again(monkeypatch):
+    """A large lab keeps the views of only some hosts: what discovery asks with parameters
+    (each NIC's ethtool, each domain's XML) is derived with the rest when the host prepares."""
+    model = generate_lab(LABS["ovs-vxlan"])
+    monkeypatch.setattr(switching, "SWITCHING_CACHE_SIZE", 1)
+    shells = {name: host_shell(model, name) for name in model.hosts}
+    for shell in shells.values():
+        shell.prepare()
+    built = []
+    view = switching_ovs.ovs_view
+    monkeypatch.setattr(switching_ovs, "ovs_view", lambda *args: built.append(args[1].name) or view(*args))
+    for name, shell in shells.items():
+        discovery_answers(shell, model.hosts[name].hypervisor is not None)
+    assert built == []
+    compute = next(h for h in model.hosts.values() if h.hypervisor is not None)
+    pnic, shell = compute.pnics[0].name, shells[compute.name]
+    assert run(shell, ethtool_command(pnic)) == run(host_shell(model, compute.name), ethtool_command(pnic))
+    assert shell(ethtool_command("no-such-nic")).exit_status == 75
+    model.boot_instance(host=compute.name)  # a new model version: the answers are derived again
+    built.clear()
+    discovery_answers(shell, compute=True)
+    assert built == [compute.name]  # from one view
 
 
 # --- scale and the real SSH path -----------------------------------------------------------------
