@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, literal, update
+from sqlalchemy import literal, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from calipso_core import messages
@@ -132,24 +132,12 @@ class EventContext:
             raise EventError(f"no parent for {', '.join(sorted(orphans))}", related_object=orphans[0])
         written = [doc for oid, doc in fresh.items() if oid not in stored or _content(stored[oid]) != _content(doc)]
         self.inventory.upsert_objects(self.name, written, self.conn)
-        self._move_names([(stored[doc["id"]], doc["name_path"]) for doc in written
-                          if doc["id"] in stored and stored[doc["id"]].get("name_path") != doc["name_path"]])
+        self.inventory.move_name_paths(self.name, [
+            (stored[doc["id"]], doc["name_path"]) for doc in written
+            if doc["id"] in stored and stored[doc["id"]].get("name_path") != doc["name_path"]], self.conn)
         self.changed |= {doc["id"] for doc in written}
         self.stats["objects_written"] += len(written)
         return written
-
-    def _move_names(self, moved: list[tuple[Document, str]]) -> None:
-        """Give the stored objects below those whose name path changed (their stored
-        document, their new name path) the new beginning of theirs. The deepest first: an
-        object follows its nearest moved ancestor, and only objects still under an old
-        name path are changed, not those just written or already moved by a deeper one."""
-        for old, new_name_path in sorted(moved, key=lambda m: -m[0]["id_path"].count("/")):
-            prefix = old["name_path"] + "/"
-            self.conn.execute(update(inventory).where(
-                inventory.c.environment == self.name,
-                inventory.c.id_path.startswith(old["id_path"] + "/", autoescape=True),
-                inventory.c.name_path.startswith(prefix, autoescape=True),
-            ).values(name_path=new_name_path + "/" + func.substr(inventory.c.name_path, len(prefix) + 1)))
 
     def stamp(self, object_id: str, **fields: Any) -> None:
         """Add fields to a stored object's document (e.g. the revision an event applied)."""

@@ -107,7 +107,13 @@ class Scan:
 
             orphans = assign_paths(result.objects, known)
             docs = [{**d, "last_scanned": self.started} for oid, d in result.objects.items() if oid not in orphans]
+            # what is kept below a subtree that failed follows a renamed ancestor's name
+            new_paths = {oid: result.objects[oid]["name_path"] for oid in result.failed_parents
+                         if "name_path" in result.objects.get(oid, {})}
+            before = store.get_many(ctx.name, new_paths, conn)
             store.upsert_objects(ctx.name, docs, conn)
+            store.move_name_paths(ctx.name, [(old, new_paths[old["id"]]) for old in before
+                                             if old.get("name_path") != new_paths[old["id"]]], conn)
             failed = [result.objects.get(oid) or known(oid) for oid in result.failed_parents]
             kept = [parent["id_path"] for parent in failed if parent and "id_path" in parent]
             removed = store.sweep(ctx.name, [root["id_path"]], self.started, conn, keep_under=kept)

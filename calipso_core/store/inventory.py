@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, bindparam, delete, func, literal, or_, select, tuple_
+from sqlalchemy import Table, Text, and_, bindparam, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
@@ -251,6 +251,21 @@ class Inventory:
             return 0
         with self.connect(conn) as c:
             return copy_upsert(c, table, environment, docs, keys)
+
+    def move_name_paths(self, environment: str, moved: Iterable[tuple[Document, str]],
+                        conn: Connection | None = None) -> None:
+        """Give the objects below those whose name path changed (their document as it was
+        stored, their new name path) the new beginning of theirs. The deepest first: an
+        object follows its nearest moved ancestor, and only objects still under an old
+        name path are changed, not those written anew or already moved by a deeper one."""
+        with self.connect(conn) as c:
+            for old, new_name_path in sorted(moved, key=lambda m: -m[0]["id_path"].count("/")):
+                prefix = old["name_path"] + "/"
+                c.execute(update(inventory).where(
+                    inventory.c.environment == environment,
+                    inventory.c.id_path.startswith(old["id_path"] + "/", autoescape=True),
+                    inventory.c.name_path.startswith(prefix, autoescape=True),
+                ).values(name_path=new_name_path + "/" + func.substr(inventory.c.name_path, len(prefix) + 1)))
 
     def get(self, environment: str, object_id: str, conn: Connection | None = None) -> Document | None:
         with self.connect(conn) as c:
