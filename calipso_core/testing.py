@@ -24,8 +24,6 @@ import atexit
 import os
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,22 +153,7 @@ def lab_differences(calipso, lab) -> list[dict]:
 @contextmanager
 def serve_app(app, start_timeout: float = 30.0) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yield its URL."""
-    import uvicorn
+    from calipso_core.lab.http import ThreadedServer
 
-    from calipso_core.broker import free_port
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, name="calipso-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + start_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the test server did not start on port {port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(start_timeout)
+    with ThreadedServer(app, "calipso-test-server", start_timeout) as server:
+        yield server.base_url

@@ -15,10 +15,15 @@ STOP_TIMEOUT_S = 10.0
 
 
 class ThreadedServer:
-    """``start()`` returns once the server accepts connections; ``stop()`` waits for it."""
+    """``start()`` returns once the server accepts connections; ``stop()`` waits for it.
+    ``options`` are uvicorn's (TLS files, log level); its errors are ``error``'s."""
 
-    def __init__(self, app, name: str):
-        self.app, self.name = app, name
+    error: type[CalipsoError] = CalipsoError
+
+    def __init__(self, app, name: str, start_timeout: float = START_TIMEOUT_S, **options):
+        self.app, self.name, self.start_timeout = app, name, start_timeout
+        self.options = {"log_level": "warning", "access_log": False, "lifespan": "off", "ws": "none",
+                        "timeout_graceful_shutdown": 2, "timeout_keep_alive": 30, **options}
         self.port = 0
         self._thread: threading.Thread | None = None
 
@@ -33,17 +38,15 @@ class ThreadedServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off", ws="none",
-                                timeout_graceful_shutdown=2, timeout_keep_alive=30)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, **self.options))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=f"{self.name}-{self.port}", daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + self.start_timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise CalipsoError(f"{self.name} did not start on 127.0.0.1:{self.port}")
+                raise self.error(f"{self.name} did not start on 127.0.0.1:{self.port}")
             time.sleep(0.01)
         return self
 
@@ -56,7 +59,7 @@ class ThreadedServer:
         self._socket.close()
         self._thread = None
         if alive:
-            raise CalipsoError(f"{self.name} on 127.0.0.1:{self.port} did not stop within {STOP_TIMEOUT_S} s")
+            raise self.error(f"{self.name} on 127.0.0.1:{self.port} did not stop within {STOP_TIMEOUT_S} s")
 
     def __enter__(self) -> ThreadedServer:
         return self.start()

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from calipso_core.lab.http import ThreadedServer
 
 PASSWORD = "lab-apic-secret"
 
@@ -63,27 +61,6 @@ def make_certificates(folder: Path) -> dict[str, Path]:
     return paths
 
 
-class TlsServer:
+def tls_server(app, certfile: Path, keyfile: Path) -> ThreadedServer:
     """An ASGI app behind uvicorn with TLS on a free loopback port, in a thread."""
-
-    def __init__(self, app, certfile: Path, keyfile: Path):
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off", ws="none",
-                                ssl_certfile=str(certfile), ssl_keyfile=str(keyfile), timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
-
-    def __enter__(self) -> TlsServer:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "the TLS server did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-        self._socket.close()
+    return ThreadedServer(app, "tls-apic", ssl_certfile=str(certfile), ssl_keyfile=str(keyfile), log_level="critical")

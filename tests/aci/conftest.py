@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aci_helpers import PASSWORD, TlsServer, make_certificates
+from aci_helpers import PASSWORD, make_certificates, tls_server
 
 from calipso_core.lab.generate import generate_lab
 from calipso_core.lab.model import LabSpec
@@ -40,5 +40,5 @@ def recorded(shared_fixtures):
 def tls_apic(apic, tmp_path):
     """The lab APIC's app served over HTTPS; yields (port, CA file)."""
     paths = make_certificates(tmp_path)
-    with TlsServer(apic.app, paths["cert"], paths["key"]) as server:
+    with tls_server(apic.app, paths["cert"], paths["key"]) as server:
         yield server.port, paths["ca"]

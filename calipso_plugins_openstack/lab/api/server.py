@@ -15,23 +15,17 @@ The password is drawn at random unless given; ``connect_kwargs()`` hands it over
 from __future__ import annotations
 
 import secrets
-import socket
-import threading
-import time
 from datetime import datetime
 
-import uvicorn
 from starlette.applications import Starlette
 
 from calipso_core.errors import CalipsoError
+from calipso_core.lab.http import ThreadedServer
 from calipso_core.lab.ids import utc_now
 from calipso_core.lab.model import LabModel
 from calipso_plugins_openstack.lab.api import keystone, neutron, nova, placement
 from calipso_plugins_openstack.lab.api.common import ApiContext, RenderCache, TokenStore
 from calipso_plugins_openstack.lab.api.realism import Fault, LoggedRequest, Realism, RealismMiddleware
-
-START_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 10.0
 
 
 class LabApiError(CalipsoError):
@@ -46,7 +40,7 @@ def build_app(ctx: ApiContext, realism: Realism) -> Starlette:
     return app
 
 
-class LabApiServer:
+class LabApiServer(ThreadedServer):
     """The lab's Keystone, Nova, Neutron and Placement, served from ``model``.
 
     ``latency_ms=(a, b)`` delays each request uniformly in [a, b] ms; ``add_fault`` makes
@@ -54,6 +48,8 @@ class LabApiServer:
     ``nova_max_limit`` Nova's page size, ``neutron_max_limit`` Neutron's
     ``pagination_max_limit`` (-1: no paging unless the client asks).
     """
+
+    error = LabApiError
 
     def __init__(self, model: LabModel, *, username: str = "admin", password: str | None = None,
                  latency_ms: tuple[float, float] = (0.0, 0.0), nova_max_version: str = "2.96",
@@ -66,16 +62,9 @@ class LabApiServer:
                                password=password or secrets.token_urlsafe(18), token_lifetime_s=token_lifetime_s,
                                nova_max_version=nova_max_version, nova_max_limit=nova_max_limit,
                                neutron_max_limit=neutron_max_limit)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self.port = 0
+        super().__init__(build_app(self._ctx, self.realism), "lab-openstack-api", start_timeout=10.0)
 
     # --- addresses and credentials ------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def auth_url(self) -> str:
@@ -118,42 +107,10 @@ class LabApiServer:
     # --- life cycle ---------------------------------------------------------------------------------
 
     def start(self) -> LabApiServer:
-        if self._thread is not None:
-            return self
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
         self.realism.stopping = False
-        config = uvicorn.Config(build_app(self._ctx, self.realism), log_level="warning", access_log=False,
-                                lifespan="off", ws="none", timeout_graceful_shutdown=2, timeout_keep_alive=30)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
-                                        name=f"lab-openstack-api-{self.port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise LabApiError(f"the lab's OpenStack API did not start on 127.0.0.1:{self.port}")
-            time.sleep(0.01)
+        super().start()
         return self
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        self.realism.stopping = True
-        self._server.should_exit = True
-        self._thread.join(STOP_TIMEOUT_S)
-        alive = self._thread.is_alive()
-        self._socket.close()
-        self._thread = self._server = self._socket = None
-        if alive:
-            raise LabApiError(f"the lab's OpenStack API on 127.0.0.1:{self.port} did not stop within "
-                              f"{STOP_TIMEOUT_S} s")
-
-    def __enter__(self) -> LabApiServer:
-        return self.start()
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
+        self.realism.stopping = True  # a hanging request gives up
+        super().stop()
