@@ -13,7 +13,8 @@ from calipso_core import graph
 from calipso_core.events.cliques import touched_cliques
 from calipso_core.events.relink import HostView, hostless_types
 from calipso_core.store import as_of, diff
-from calipso_core.store.inventory import doc_contains
+from calipso_core.store import inventory as store_inventory
+from calipso_core.store.inventory import COPIED_ABOVE, doc_contains
 from calipso_core.store.tables import cliques as cliques_table
 from calipso_core.store.tables import history
 from calipso_core.store.tables import inventory as inventory_table
@@ -49,22 +50,29 @@ def count_statements(engine):
 
 
 def test_bulk_upsert_costs_the_same_statements_for_any_number_of_objects(inventory):
+    """A few documents go in one statement; more are first copied into a staging table."""
     statements = count_statements(inventory.engine)
-    assert inventory.upsert_objects(ENV, [obj("host-x", host="host-x")]) == 1
-    few = len(statements)
-    statements.clear()
-    docs = [obj(f"host-{i}", host=f"host-{i}", note="tab\there\nnewline \\ backslash") for i in range(2500)]
-    assert inventory.upsert_objects(ENV, docs) == 2500
-    assert len(statements) == few  # not one round trip per object
-    assert inventory.count(ENV) == 2501
-    assert inventory.get(ENV, "host-7")["note"] == "tab\there\nnewline \\ backslash"
+    counts = {}
+    for n in (1, COPIED_ABOVE, COPIED_ABOVE + 1, 2500):
+        statements.clear()
+        docs = [obj(f"host-{n}-{i}", host=f"host-{n}-{i}", note="tab\there\nnewline \\ backslash") for i in range(n)]
+        assert inventory.upsert_objects(ENV, docs) == n
+        counts[n] = len(statements)
+    assert counts[1] == counts[COPIED_ABOVE] < counts[COPIED_ABOVE + 1] == counts[2500]  # not a round trip an object
+    assert any(s.startswith("MERGE") and "calipso_staging" in s for s in statements)
+    assert inventory.count(ENV) == 1 + 2 * COPIED_ABOVE + 1 + 2500
+    for object_id in ("host-1-0", "host-2500-7"):
+        assert inventory.get(ENV, object_id)["note"] == "tab\there\nnewline \\ backslash"
 
 
+@pytest.mark.parametrize("copied_above", [COPIED_ABOVE, 0], ids=["given", "copied"])
 @pytest.mark.parametrize("server", [(16, 2), (14, 11)], ids=["merge", "insert-on-conflict"])
-def test_upsert_replaces_the_document_and_keeps_status(inventory, monkeypatch, server):
-    """Both forms of the write (MERGE, and INSERT ON CONFLICT before PostgreSQL 15), with a
-    document large enough to be stored out of line."""
+def test_upsert_replaces_the_document_and_keeps_status(inventory, monkeypatch, server, copied_above):
+    """Both forms of the write (MERGE, and INSERT ON CONFLICT before PostgreSQL 15), the
+    documents given in the statement or copied first, one large enough to be stored out of
+    line."""
     monkeypatch.setattr(inventory.engine.dialect, "server_version_info", server)
+    monkeypatch.setattr(store_inventory, "COPIED_ABOVE", copied_above)
     region, host, *_ = tree()
     tunnels = {f"vxlan-{i}": {"options": {"remote_ip": f"10.0.{i // 250}.{i % 250}"}} for i in range(400)}
     inventory.upsert_objects(ENV, [region, {**host, "status": "Error", "extra": 1, "tunnel_ports": tunnels}])
