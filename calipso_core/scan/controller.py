@@ -1,18 +1,20 @@
 """A whole scan: inventory, links, cliques; its ``scans`` record and its messages.
 
-The inventory phase writes everything it found in one transaction and then removes the
-objects it no longer sees, but only under subtrees whose fetches all succeeded, so one
-unreachable host leaves that host's objects as they were and the scan "completed with
-errors". History keeps whatever was removed.
+The inventory phase writes everything it finds in one transaction (while it walks, see
+``_StreamedWrites``) and then removes the objects it no longer sees, but only under
+subtrees whose fetches all succeeded, so one unreachable host leaves that host's objects
+as they were and the scan "completed with errors". History keeps whatever was removed.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from queue import SimpleQueue
 
 from sqlalchemy import delete, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -97,23 +99,26 @@ class Scan:
     def _inventory(self, ctx: ScanContext, summary: ScanSummary) -> None:
         tree = ScannerTree.from_plugins(self.app.plugins)
         root, scanner = self._root(tree)
-        scan = InventoryScan(ctx, tree, self.concurrency, lambda d, t: self.progress("inventory", d, t))
-        result = scan.run(scanner, root)
-        ctx.forget_data()  # what the walk read: the later phases read the stored inventory
         store = self.app.inventory
         with store.engine.begin() as conn:
+            writes = _StreamedWrites(store, ctx.name, self.started, conn)
+            try:
+                result = InventoryScan(ctx, tree, self.concurrency, lambda d, t: self.progress("inventory", d, t),
+                                       on_objects=writes.add).run(scanner, root)
+                writes.flush()
+            finally:
+                writes.close()
+            ctx.forget_data()  # what the walk read: the later phases read the stored inventory
+
             def known(object_id: str):
                 return root if object_id == root["id"] else store.get(ctx.name, object_id, conn)
 
             orphans = assign_paths(result.objects, known)
-            docs = [{**d, "last_scanned": self.started} for oid, d in result.objects.items() if oid not in orphans]
+            writes.write([d for oid, d in result.objects.items()
+                          if oid not in orphans and writes.written.get(oid) is not d])
             # what is kept below a subtree that failed follows a renamed ancestor's name
-            new_paths = {oid: result.objects[oid]["name_path"] for oid in result.failed_parents
-                         if "name_path" in result.objects.get(oid, {})}
-            before = store.get_many(ctx.name, new_paths, conn)
-            store.upsert_objects(ctx.name, docs, conn)
-            store.move_name_paths(ctx.name, [(old, new_paths[old["id"]]) for old in before
-                                             if old.get("name_path") != new_paths[old["id"]]], conn)
+            store.move_name_paths(ctx.name, [(writes.renamed[oid], result.objects[oid]["name_path"])
+                                             for oid in result.failed_parents if oid in writes.renamed], conn)
             failed = [result.objects.get(oid) or known(oid) for oid in result.failed_parents]
             kept = [parent["id_path"] for parent in failed if parent and "id_path" in parent]
             removed = store.sweep(ctx.name, [root["id_path"]], self.started, conn, keep_under=kept)
@@ -124,7 +129,7 @@ class Scan:
                                 related_object=failure.parent_id, host=failure.host, scan_id=summary.scan_id)
             for oid in orphans:
                 summary.errors.append(f"object {oid} has no parent {result.objects[oid].get('parent_id')}")
-        summary.objects = Counter(d["type"] for d in docs)
+        summary.objects = Counter(d["type"] for d in writes.written.values())
         summary.removed = len(removed)
 
     def _links(self, ctx: ScanContext, summary: ScanSummary) -> None:
@@ -213,3 +218,64 @@ def rebuild_cliques(engine, store, env: dict, objects_of_type) -> int:
                 for c in found]
         insert_rows(conn, insert(cliques), rows)
     return len(found)
+
+
+class _StreamedWrites:
+    """Writes a walk's objects while it goes on, in the scan's transaction, from a thread
+    of its own: the database stores one part while the walk fetches the next (storing
+    24,000 objects took 1.7 s after the walk). ``written``: each object written, by id;
+    ``renamed``: the stored paths of those whose name path changed."""
+
+    CHUNK = 2000
+
+    def __init__(self, store, environment: str, started: datetime, conn):
+        self.store, self.environment, self.started, self.conn = store, environment, started, conn
+        self.written: dict[str, dict] = {}
+        self.renamed: dict[str, dict] = {}
+        self._pending: list[dict] = []
+        self._chunks: SimpleQueue = SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="scan-writes", daemon=True)
+        self._thread.start()
+
+    def add(self, docs: list[dict]) -> None:
+        """Take objects as the walk completes them; those without paths yet are left."""
+        if self._error is not None:
+            raise self._error
+        self._pending += [doc for doc in docs if "id_path" in doc]
+        if len(self._pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._chunks.put(self._pending)
+            self._pending = []
+
+    def close(self) -> None:
+        """Wait for what was handed over; then the error of a write, if one failed."""
+        self._chunks.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def write(self, docs: list[dict]) -> None:
+        docs = list({doc["id"]: doc for doc in docs}.values())  # an object found twice: the last
+        if not docs:
+            return
+        query = select(inventory.c.id, inventory.c.id_path, inventory.c.name_path).where(
+            inventory.c.environment == self.environment, inventory.c.id.in_([doc["id"] for doc in docs]))
+        new_names = {doc["id"]: doc["name_path"] for doc in docs}
+        self.renamed.update((row.id, row._asdict()) for row in self.conn.execute(query)
+                            if row.name_path != new_names[row.id])
+        self.store.upsert_objects(self.environment, [{**doc, "last_scanned": self.started} for doc in docs],
+                                  self.conn)
+        self.written.update((doc["id"], doc) for doc in docs)
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._error is None:
+                try:
+                    self.write(chunk)
+                except BaseException as error:  # noqa: BLE001 - raised in the scan's thread
+                    self._error = error
+

@@ -2,8 +2,9 @@
 
 Each (fetch type, parent object) pair is one task, run in the thread pool of its
 fetcher's source (``api``, ``cli``, ``rest``), so that independent subtrees are fetched
-concurrently. Objects are collected in memory; their paths are computed from the parent
-chain once everything is in, and the caller writes them in one transaction. A task that
+concurrently. Objects are collected in memory, with their paths when they hang under the
+object they were fetched under (the others get theirs from the parent chain once
+everything is in); the caller may write them as they come (``on_objects``). A task that
 fails is recorded with the object it was fetching under; the rest of the scan goes on.
 """
 
@@ -118,11 +119,15 @@ class InventoryScan:
 
     def __init__(self, ctx: ScanContext, tree: ScannerTree, concurrency: int = 16,
                  on_progress: Callable[[int, int], None] | None = None,
-                 pools: dict[str, ThreadPoolExecutor] | None = None):
+                 pools: dict[str, ThreadPoolExecutor] | None = None,
+                 on_objects: Callable[[list[Document]], None] | None = None):
+        """``on_objects`` is given the objects of each fetch as they come in: those under
+        the object they were fetched under have their paths already."""
         self.ctx = ctx
         self.tree = tree
         self.concurrency = max(1, concurrency)
         self.on_progress = on_progress or (lambda done, total: None)
+        self.on_objects = on_objects or (lambda docs: None)
         self.pools = pools
 
     def run(self, scanner: str, root: Document) -> InventoryResult:
@@ -184,15 +189,19 @@ class InventoryScan:
             result.failures.append(FetchFailure(task.parent["id"], ft.type, ft.fetcher or "folder",
                                                 task.parent.get("host"), message))
             return []
-        children = []
+        children, completed = [], []
         for doc in docs:
             doc = self._complete(doc, ft, task.parent)
+            if doc["parent_id"] == task.parent["id"] and "id_path" in task.parent:
+                _set_paths(doc, task.parent["id_path"], task.parent["name_path"])
             result.objects[doc["id"]] = doc
+            completed.append(doc)
             if ft.children_scanner:
                 fetch_parent = doc
                 if ft.object_id_to_use_in_child:
                     fetch_parent = {**doc, "id": doc.get(ft.object_id_to_use_in_child, doc["id"])}
                 children += self._tasks(ft.children_scanner, doc, fetch_parent)
+        self.on_objects(completed)
         return children
 
     def _complete(self, doc: Document, ft: FetchType, parent: Document) -> Document:
@@ -208,6 +217,12 @@ class InventoryScan:
             if key not in doc and parent.get(key):
                 doc[key] = parent[key]
         return doc
+
+
+def _set_paths(doc: Document, parent_id_path: str, parent_name_path: str) -> None:
+    doc["id_path"] = f"{parent_id_path}/{doc['id']}"
+    doc["name_path"] = f"{parent_name_path}/{doc['name']}"
+    doc["object_name"] = doc.get("object_name") or doc["name"]
 
 
 def assign_paths(objects: dict[str, Document], known: Callable[[str], Document | None]) -> list[str]:
@@ -227,9 +242,7 @@ def assign_paths(objects: dict[str, Document], known: Callable[[str], Document |
         parent_paths = paths(doc["parent_id"], (*seen, object_id))
         if parent_paths is None:
             return None
-        doc["id_path"] = f"{parent_paths[0]}/{doc['id']}"
-        doc["name_path"] = f"{parent_paths[1]}/{doc['name']}"
-        doc["object_name"] = doc.get("object_name") or doc["name"]
+        _set_paths(doc, *parent_paths)
         return doc["id_path"], doc["name_path"]
 
     for object_id in list(objects):

@@ -13,6 +13,7 @@ from calipso_core import hookimpl
 from calipso_core.context import Calipso
 from calipso_core.errors import ConfigError, HostUnreachable
 from calipso_core.plugins import PluginInfo, get_plugin_manager
+from calipso_core.scan import controller
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.controller import Scan
 from calipso_core.scan.engine import collector_paused
@@ -138,6 +139,30 @@ def test_a_removed_host_is_swept_and_kept_in_history(toy):
     assert app.inventory.find_links("toy", {"host": "node-5"}) == []
     assert {d["id"] for d in as_of(app.engine, "toy", before, match={"host": "node-5"})} == {
         "node-5", "node-5-vnics", "node-5-tap0", "node-5-tap1", "node-5-tap2"}
+
+
+def test_objects_are_written_while_the_walk_goes_on_in_one_transaction(toy, monkeypatch):
+    app, cloud = toy
+    cloud.delay = 0.05
+    monkeypatch.setattr(controller._StreamedWrites, "CHUNK", 4)
+    writes, upsert = [], app.inventory.upsert_objects
+
+    def recording(environment, docs, conn=None):
+        writes.append((threading.current_thread().name, cloud.running, len(docs)))
+        if cloud.hosts.get("node-9") and len(writes) == 2:
+            raise OperationalError("MERGE", {}, Exception("the disk is full"))
+        return upsert(environment, docs, conn)
+
+    monkeypatch.setattr(app.inventory, "upsert_objects", recording)
+    assert Scan(app, "toy", concurrency=2).run().status == "completed"
+    assert sum(n for *_, n in writes) == 31 and len(writes) > 2
+    assert any(thread == "scan-writes" and running for thread, running, _ in writes)  # while vNICs are fetched
+    cloud.hosts["node-9"] = ["node-9-tap0"]
+    writes.clear()
+    with pytest.raises(OperationalError, match="the disk is full"):
+        Scan(app, "toy", concurrency=2).run()
+    assert writes[0][2] > 0 and app.inventory.get("toy", "node-9") is None  # the first part was not kept
+    assert app.inventory.count("toy") == 31
 
 
 def test_rescanning_one_object_touches_only_its_subtree(toy):
