@@ -278,4 +278,3 @@ class _StreamedWrites:
                     self.write(chunk)
                 except BaseException as error:  # noqa: BLE001 - raised in the scan's thread
                     self._error = error
-
