@@ -28,12 +28,11 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from calipso_core import db
 from calipso_core.environments import Environments
 from calipso_core.store import Inventory
-from calipso_core.store.inventory import insert_rows
+from calipso_core.store.inventory import copy_rows
 from calipso_core.store.tables import cliques, links
 from calipso_core.users import READ_ONLY, Users
 
@@ -207,7 +206,7 @@ def fill(engine, topo: Topology) -> dict[str, float]:
         link_ids = {(r.link_type, r.source_id, r.target_id): r.id for r in conn.execute(
             select(links.c.id, links.c.link_type, links.c.source_id, links.c.target_id)
             .where(links.c.environment == ENV))}
-        insert_rows(conn, insert(cliques), clique_rows(topo, link_ids))
+        copy_rows(conn, cliques, clique_rows(topo, link_ids))
     seconds["cliques"], started = time.perf_counter() - started, time.perf_counter()
     # Measure a settled database, not one that autovacuum is about to work through.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

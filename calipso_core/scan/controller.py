@@ -27,7 +27,7 @@ from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, collector_paused, environment_root
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ROOT, ScannerTree
-from calipso_core.store.inventory import analyze, insert_rows
+from calipso_core.store.inventory import analyze, copy_rows
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links, scans
 
 PHASES = ("inventory", "links", "cliques")
@@ -216,7 +216,7 @@ def rebuild_cliques(engine, store, env: dict, objects_of_type) -> int:
                  "clique_type": c["clique_type"], "last_scanned": datetime.now(UTC),
                  "doc": {k: v for k, v in c.items() if k not in ("focal_point", "focal_point_type", "clique_type")}}
                 for c in found]
-        insert_rows(conn, insert(cliques), rows)
+        copy_rows(conn, cliques, rows)
     return len(found)
 
 

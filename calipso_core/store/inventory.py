@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,6 @@ from calipso_core.db import dumps
 from calipso_core.store.tables import UNSEARCHED, inventory, links, searched_doc
 from calipso_core.types import Document
 
-BATCH_SIZE = 1000
 OBJECT_REQUIRED = ("id", "type", "name", "id_path", "name_path")
 LINK_REQUIRED = ("link_type", "source_id", "target_id")
 # Columns kept when a scan writes a document without them (set by other parts).
@@ -134,7 +133,7 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
         # Stored as sent, not compressed: each document is read once, right after.
         conn.exec_driver_sql("ALTER TABLE calipso_staging ALTER doc SET STORAGE EXTERNAL")
         with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.copy_expert("COPY calipso_staging (doc) FROM STDIN", _JsonLines(docs))
+            cursor.copy_expert("COPY calipso_staging (doc) FROM STDIN", _CopyText(docs, lambda doc: (doc,)))
     else:
         params["docs"] = dumps(docs)
     merge = conn.dialect.server_version_info >= (15,)
@@ -190,19 +189,29 @@ def _write_staged(table: Table, keys: tuple[str, ...], merge: bool, staged: str 
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(values)}) VALUES ({', '.join(f'n.{c}' for c in values)})")
 
 
-class _JsonLines:
-    """Documents as COPY text, one JSON document a line, read a slice at a time: the server
-    parses a slice while the next one is encoded."""
+class _CopyText:
+    """Rows as COPY text, one line each, read a slice at a time: the server parses a slice
+    while the next one is encoded. ``fields(row)`` gives a row's values in column order."""
 
     SLICE = 1000
 
-    def __init__(self, docs: list[Document]):
-        self._docs = iter(docs)
+    def __init__(self, rows: Iterable, fields: Callable[[Any], Iterable]):
+        self._rows, self._fields = iter(rows), fields
 
     def read(self, size: int = -1) -> str:
-        lines = "".join(dumps(doc) + "\n" for doc in itertools.islice(self._docs, self.SLICE))
-        # JSON escapes every control character; COPY's text format then needs only backslashes doubled.
-        return lines.replace("\\", "\\\\")
+        return "".join("\t".join(map(_copy_value, self._fields(row))) + "\n"
+                       for row in itertools.islice(self._rows, self.SLICE))
+
+
+def _copy_value(value) -> str:
+    """A value in COPY's text format: NULL as ``\\N``; JSON for dicts and lists."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, dict | list):
+        text = dumps(value)  # JSON escapes every control character: only backslashes to double
+        return text.replace("\\", "\\\\")
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def analyze(engine: Engine, table: Table) -> None:
@@ -217,17 +226,15 @@ def analyze(engine: Engine, table: Table) -> None:
         conn.exec_driver_sql(f"ANALYZE {table.name} ({columns})")
 
 
-def insert_rows(conn: Connection, stmt, rows: list[dict]) -> int:
-    """Run an INSERT for many rows, one multi-row statement per batch of ``BATCH_SIZE``.
-
-    RETURNING makes SQLAlchemy expand the VALUES list ("insertmanyvalues"); without it the
-    driver would send one statement per row."""
-    table = stmt.table
-    stmt = stmt.returning(*table.primary_key.columns)
-    written = 0
-    for start in range(0, len(rows), BATCH_SIZE):
-        written += len(conn.execute(stmt, rows[start : start + BATCH_SIZE]).all())
-    return written
+def copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """Insert many rows (the columns: the first row's keys) by one COPY: half the time
+    multi-row INSERTs take for a scan's cliques (4,000 rows, 9 MB of JSON: 0.25-0.35 s
+    against 0.5-0.6 s), which spend it quoting values into statements."""
+    if rows:
+        columns = list(rows[0])
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN",
+                               _CopyText(rows, lambda row: (row[c] for c in columns)))
 
 
 class Inventory:

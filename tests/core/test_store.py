@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -63,6 +64,27 @@ def test_bulk_upsert_costs_the_same_statements_for_any_number_of_objects(invento
     assert inventory.count(ENV) == 1 + 2 * COPIED_ABOVE + 1 + 2500
     for object_id in ("host-1-0", "host-2500-7"):
         assert inventory.get(ENV, object_id)["note"] == "tab\there\nnewline \\ backslash"
+
+
+def test_copy_rows_writes_every_value_as_given(inventory):
+    """Rows COPYed in: text with tabs, newlines and backslashes, NULL, times, JSON."""
+    when = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
+    odd = "tab\there\nnew line\r\\N \\ back\\slash é"
+    rows = [{"environment": ENV, "focal_point": f"vm-{i}", "focal_point_type": "instance", "clique_type": odd,
+             "last_scanned": when if i else None, "doc": {"nodes": [odd, i], "links": [], "nested": {"k": odd}}}
+            for i in range(2500)]
+    statements = count_statements(inventory.engine)
+    with inventory.engine.begin() as conn:
+        store_inventory.copy_rows(conn, cliques_table, rows)
+        store_inventory.copy_rows(conn, cliques_table, [])
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    with inventory.engine.connect() as conn:
+        query = select(cliques_table).where(cliques_table.c.environment == ENV)
+        stored = {r.focal_point: r for r in conn.execute(query)}
+    assert len(stored) == 2500
+    assert stored["vm-0"].last_scanned is None and stored["vm-7"].last_scanned == when
+    assert stored["vm-7"].clique_type == odd
+    assert stored["vm-7"].doc == {"nodes": [odd, 7], "links": [], "nested": {"k": odd}}
 
 
 @pytest.mark.parametrize("copied_above", [COPIED_ABOVE, 0], ids=["given", "copied"])
