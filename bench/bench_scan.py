@@ -1,5 +1,7 @@
 """Scanning a lab served by another process (``calipso lab serve``), 10 ms per command and
-API call: concurrent against ``--concurrency 1``, and the lab doubled.
+API call: concurrent against ``--concurrency 1``, and the lab doubled. Each lab is scanned
+once first (its figures printed too): the scans compared are rescans alike, each over the
+inventory the one before left, with the hosts' keys known.
 
 Targets: at least 10x faster than ``--concurrency 1`` at 200 hosts / 4,000 instances;
 400 hosts / 8,000 instances at most 2.3x the time of 200 / 4,000; scan peak RSS < 1 GB.
@@ -73,16 +75,17 @@ def run(url: str) -> list[str]:
     seed_defaults(app.engine, app.plugins)
     lines, seconds = [], {}
     with tempfile.TemporaryDirectory(prefix="calipso-bench-scan-") as tmp:
-        for hosts, instances, levels in ((200, 4000, (CONCURRENCY, 1)), (400, 8000, (CONCURRENCY,))):
+        for hosts, instances, levels in ((200, 4000, (CONCURRENCY, CONCURRENCY, 1)), (400, 8000, (CONCURRENCY,) * 2)):
             lab, doc = start_lab(hosts, instances, Path(tmp))
             try:
                 app.environments.save(doc, replace=True)
-                for concurrency in levels:
+                for number, concurrency in enumerate(levels):
                     load, lab_cpu = os.getloadavg()[0], cpu_seconds(lab.pid)
                     figures = scan(url, doc["name"], concurrency)
                     lab_cpu = cpu_seconds(lab.pid) - lab_cpu
-                    seconds[(hosts, concurrency)] = figures["seconds"]
-                    lines.append(f"{hosts} hosts / {instances:,} instances, concurrency {concurrency:>2}: "
+                    seconds[(hosts, concurrency, "rescan" if number else "first")] = figures["seconds"]
+                    lines.append(f"{hosts} hosts / {instances:,} instances, {'rescan' if number else 'first scan'}, "
+                                 f"concurrency {concurrency:>2}: "
                                  f"{figures['seconds']:6.1f} s, {figures['objects']:,} objects, "
                                  f"{figures['links']:,} links, {figures['status']}, "
                                  f"peak RSS {figures['rss_mb']:.0f} MB; CPU: scan {figures['cpu']:.1f} s, "
@@ -91,8 +94,10 @@ def run(url: str) -> list[str]:
                 os.killpg(lab.pid, signal.SIGTERM)
                 lab.wait(60)
     app.close()
-    lines.append(f"speed-up of concurrency {CONCURRENCY} over 1 at 200 hosts: "
-                 f"{seconds[(200, 1)] / seconds[(200, CONCURRENCY)]:.1f}x (target >= 10x)")
-    lines.append(f"400 hosts / 200 hosts: {seconds[(400, CONCURRENCY)] / seconds[(200, CONCURRENCY)]:.2f}x "
-                 "(target <= 2.3x)")
+    rescan = {(hosts, concurrency): t for (hosts, concurrency, kind), t in seconds.items() if kind == "rescan"}
+    first = {hosts: t for (hosts, _, kind), t in seconds.items() if kind == "first"}
+    lines.append(f"speed-up of concurrency {CONCURRENCY} over 1 at 200 hosts (rescans): "
+                 f"{rescan[(200, 1)] / rescan[(200, CONCURRENCY)]:.1f}x (target >= 10x)")
+    lines.append(f"400 hosts / 200 hosts: {rescan[(400, CONCURRENCY)] / rescan[(200, CONCURRENCY)]:.2f}x rescans, "
+                 f"{first[400] / first[200]:.2f}x first scans (target <= 2.3x)")
     return lines
