@@ -132,8 +132,7 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
         conn.exec_driver_sql("TRUNCATE calipso_staging")
         # Stored as sent, not compressed: each document is read once, right after.
         conn.exec_driver_sql("ALTER TABLE calipso_staging ALTER doc SET STORAGE EXTERNAL")
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.copy_expert("COPY calipso_staging (doc) FROM STDIN", _CopyText(docs, lambda doc: (doc,)))
+        _copy_in(conn, "calipso_staging (doc)", docs, lambda doc: (doc,))
     else:
         params["docs"] = dumps(docs)
     merge = conn.dialect.server_version_info >= (15,)
@@ -189,6 +188,12 @@ def _write_staged(table: Table, keys: tuple[str, ...], merge: bool, staged: str 
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(values)}) VALUES ({', '.join(f'n.{c}' for c in values)})")
 
 
+def _copy_in(conn: Connection, target: str, rows: Iterable, fields: Callable[[Any], Iterable]) -> None:
+    """COPY ``rows`` into ``target`` (``table (columns)``), ``fields(row)`` giving each row's values."""
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {target} FROM STDIN", _CopyText(rows, fields))
+
+
 class _CopyText:
     """Rows as COPY text, one line each, read a slice at a time: the server parses a slice
     while the next one is encoded. ``fields(row)`` gives a row's values in column order."""
@@ -232,9 +237,7 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     against 0.5-0.6 s), which spend it quoting values into statements."""
     if rows:
         columns = list(rows[0])
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN",
-                               _CopyText(rows, lambda row: (row[c] for c in columns)))
+        _copy_in(conn, f"{table.name} ({', '.join(columns)})", rows, lambda row: (row[c] for c in columns))
 
 
 class Inventory:
