@@ -107,4 +107,5 @@ class ScopedSources(ScanContext):
 
     def from_parent(self, key: Any, loader: Callable[[], Any], ttl: float = 300.0) -> None:
         """Share one value with the parent, kept across batches (see ``LiveSources.keep``)."""
-        self.seed(key, lambda: self.parent.keep(key, loader, ttl))
+        parent = self.parent  # not ``self``: a seed that held this context would make a cycle
+        self.seed(key, lambda: parent.keep(key, loader, ttl))

@@ -229,26 +229,26 @@ def assign_paths(objects: dict[str, Document], known: Callable[[str], Document |
     """Set ``id_path``, ``name_path`` and ``object_name`` of every object from its parent
     chain (parents outside ``objects`` are looked up with ``known``). Returns the ids of
     objects whose parent cannot be found; they are left without paths."""
-    orphans = []
+    return [object_id for object_id in list(objects) if _paths(object_id, objects, known) is None]
 
-    def paths(object_id: str, seen: tuple = ()) -> tuple[str, str] | None:
-        doc = objects.get(object_id) or known(object_id)
-        if doc is None or object_id in seen:
-            return None
-        if "id_path" in doc:
-            return doc["id_path"], doc["name_path"]
-        if doc.get("type") == "environment":
-            return f"/{doc['id']}", f"/{doc['id']}"
-        parent_paths = paths(doc["parent_id"], (*seen, object_id))
-        if parent_paths is None:
-            return None
-        _set_paths(doc, *parent_paths)
+
+def _paths(object_id: str, objects: dict[str, Document], known: Callable[[str], Document | None],
+           seen: tuple = ()) -> tuple[str, str] | None:
+    """The id and name paths of ``object_id``, set on it and on its parents on the way
+    (a function of its own, not a closure: a recursive closure is a reference cycle that
+    would keep ``objects`` alive until the cyclic collector runs)."""
+    doc = objects.get(object_id) or known(object_id)
+    if doc is None or object_id in seen:
+        return None
+    if "id_path" in doc:
         return doc["id_path"], doc["name_path"]
-
-    for object_id in list(objects):
-        if paths(object_id) is None:
-            orphans.append(object_id)
-    return orphans
+    if doc.get("type") == "environment":
+        return f"/{doc['id']}", f"/{doc['id']}"
+    parent_paths = _paths(doc["parent_id"], objects, known, (*seen, object_id))
+    if parent_paths is None:
+        return None
+    _set_paths(doc, *parent_paths)
+    return doc["id_path"], doc["name_path"]
 
 
 def environment_root(name: str) -> Document:

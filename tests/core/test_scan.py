@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import weakref
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -12,11 +13,12 @@ from sqlalchemy.exc import OperationalError
 from calipso_core import hookimpl
 from calipso_core.context import Calipso
 from calipso_core.errors import ConfigError, HostUnreachable
+from calipso_core.events.sources import LiveSources
 from calipso_core.plugins import PluginInfo, get_plugin_manager
 from calipso_core.scan import controller
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.controller import Scan
-from calipso_core.scan.engine import collector_paused
+from calipso_core.scan.engine import assign_paths, collector_paused
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ScannerTree
 from calipso_core.seed import seed_defaults
@@ -271,6 +273,34 @@ def test_the_garbage_collector_waits_for_the_whole_scan(toy):
     assert summary.status == "completed"
     assert {phase for phase, _ in collecting} == {"inventory", "links", "cliques"}
     assert not any(enabled for _, enabled in collecting) and gc.isenabled()
+
+
+class _Doc(dict):
+    """A document that can be watched with a weak reference."""
+
+
+def test_what_a_walk_or_a_rescan_read_is_freed_without_the_cyclic_collector():
+    """Scans and batches of events run with the collector paused (and it costs a walk of
+    everything alive when it runs): what they read must go when it is dropped."""
+    gc.collect()
+    with collector_paused():
+        doc = _Doc(id="a", type="vnic", name="a", parent_id="h1")
+        objects, gone = {"a": doc}, weakref.ref(doc)
+        assign_paths(objects, {"h1": {"id": "h1", "id_path": "/env/h1", "name_path": "/env/h1"}}.get)
+        assert doc["id_path"] == "/env/h1/a"
+        del doc, objects
+        assert gone() is None
+
+        live = LiveSources({"name": "env", "configuration": []}, inventory=None)
+        scoped = live.scope()
+        scoped.from_parent(("networks", "r1"), lambda: ["net-1"])
+        scoped.seed(("ports", "r1"), lambda: ["port-1"])
+        assert scoped.cached(("networks", "r1"), list) == ["net-1"]
+        gone = weakref.ref(scoped.cached(("hoststate", "h1"), lambda: _Doc(host="h1")))
+        assert gone() == {"host": "h1"}
+        del scoped
+        assert gone() is None
+        assert live.keep(("networks", "r1"), list) == ["net-1"]  # kept by the parent, as asked
 
 
 def test_forgetting_the_walks_data_keeps_the_working_clients():
