@@ -41,6 +41,7 @@ PACED_SECONDS = 20
 PACED_CHANGES_PER_S = 61  # about 300 notifications/s (~4.9 per change)
 SINGLE_CHANGES, SINGLE_CHANGES_PER_S = 40, 2  # far apart: each change handled on its own
 SINGLE_KINDS = ["instance", "port"]
+POLL, QUIET = 0.05, 0.5  # seconds: how often the listener's progress is looked at; idle time before asking the broker
 SCAN = """
 import json, sys, time, warnings
 warnings.filterwarnings("ignore")
@@ -84,12 +85,24 @@ def drained(broker: RabbitBroker, env: str) -> bool:
     return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
 
 
-def wait_drained(broker: RabbitBroker, env: str, timeout: float = 3600) -> None:
+def wait_applied(broker: RabbitBroker, env: str, processor, timeout: float = 3600) -> float:
+    """Wait until the listener has applied every queued notification; return when (on the
+    ``perf_counter`` clock) its last batch ended. The broker is asked (``rabbitmqctl``,
+    about half a second of CPU each time, which a busy listener would have to share) only
+    once the listener has been idle for ``QUIET`` seconds."""
     deadline = time.monotonic() + timeout
-    while not drained(broker, env):
+    batches, last_end, asked = processor.stats["batches"], time.perf_counter(), 0.0
+    while True:
+        time.sleep(POLL)
+        now = time.perf_counter()
+        if processor.stats["batches"] != batches or processor.lock.locked():
+            batches, last_end = processor.stats["batches"], now
+        elif now - max(last_end, asked) >= QUIET:
+            if drained(broker, env):
+                return last_end
+            asked = time.perf_counter()
         if time.monotonic() > deadline:
             raise RuntimeError(f"the listener of {env} did not catch up within {timeout:.0f} s")
-        time.sleep(0.5)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -107,22 +120,21 @@ def measure(db_url: str, broker: RabbitBroker, hosts: int, instances: int, workd
         env, client = doc["name"], LabClient(config_section(doc, "Lab"))
         scan_seconds = scan(db_url, env)
         with EnvironmentListener(app, env, ListenOptions()) as listener:
-            stats = listener.processor.stats
+            processor = listener.processor
+            stats = processor.stats
             started = time.perf_counter()
             client.churn(BURST_CHANGES, seed=1)
-            wait_drained(broker, env)
-            burst = time.perf_counter() - started
+            burst = wait_applied(broker, env, processor) - started
             burst_notes, burst_seconds = stats["notifications"], stats["seconds"]
-            listener.processor.latencies.clear()
+            processor.latencies.clear()
             before, started = stats["notifications"], time.perf_counter()
             client.churn(PACED_SECONDS * PACED_CHANGES_PER_S, seed=2, rate=PACED_CHANGES_PER_S)
-            wait_drained(broker, env)
-            paced = time.perf_counter() - started
-            latencies = list(listener.processor.latencies)
+            paced = wait_applied(broker, env, processor) - started
+            latencies = list(processor.latencies)
             paced_rate = (stats["notifications"] - before) / paced
             before = stats["seconds"]
             client.churn(SINGLE_CHANGES, seed=3, rate=SINGLE_CHANGES_PER_S, only=SINGLE_KINDS)
-            wait_drained(broker, env)
+            wait_applied(broker, env, processor)
             single_seconds = stats["seconds"] - before
         result = compare(client.truth(), stored_document(app.inventory, app.engine, env))
         return {"hosts": hosts, "instances": instances, "scan_s": scan_seconds, "burst_rate": burst_notes / burst,
