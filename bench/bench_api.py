@@ -184,9 +184,8 @@ def clique_rows(topo: Topology, link_ids: dict[tuple[str, str, str], int]) -> li
         detailed = [{"id": link_ids[k], "link_type": k[0], "source_id": k[1], "target_id": k[2],
                      "link_name": topo.links[k]["link_name"]} for k in keys]
         rows.append({"environment": ENV, "focal_point": focal["id"], "focal_point_type": "instance",
-                     "clique_type": "instance", "doc": {"constraints": {"network": focal["network"]},
-                                                        "links": [link_ids[k] for k in keys],
-                                                        "links_detailed": detailed, "nodes": sorted(nodes)}})
+                     "clique_type": "instance", "nodes": sorted(nodes), "constraints": {"network": focal["network"]},
+                     "doc": {"links": [link_ids[k] for k in keys], "links_detailed": detailed}})
     return rows
 
 

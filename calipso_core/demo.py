@@ -39,11 +39,11 @@ LIVE_CHANGES, CHANGES_PER_SECOND = 60, 6
 
 def print_clique(console: Console, app: Calipso, env: str) -> None:
     with app.engine.connect() as conn:
-        row = conn.execute(select(cliques.c.focal_point, cliques.c.doc).where(
+        row = conn.execute(select(cliques.c.focal_point, cliques.c.nodes, cliques.c.doc).where(
             cliques.c.environment == env, cliques.c.focal_point_type == "instance").limit(1)).first()
     if row is None:
         return
-    names = {o["id"]: f"{o['type']} {o['name']}" for o in app.inventory.get_many(env, row.doc["nodes"])}
+    names = {o["id"]: f"{o['type']} {o['name']}" for o in app.inventory.get_many(env, row.nodes)}
     tree = Tree(f"clique of {names.get(row.focal_point, row.focal_point)}")
     for link in row.doc["links_detailed"]:
         tree.add(f"{link['link_type']}: {names.get(link['source_id'])} -> {names.get(link['target_id'])}")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import BigInteger, String, Text, any_, bindparam, case, cast, func, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
 from calipso_core.errors import NotFound
@@ -97,13 +97,13 @@ def _node(doc: Document) -> Document:
 # busiest reads.
 
 #: A clique's focal point, node ids and link row ids (not its whole document).
-_CLIQUE = select(cliques.c.focal_point, cliques.c.doc["nodes"].label("nodes"), cliques.c.doc["links"].label("links"))
+_CLIQUE = select(cliques.c.focal_point, cliques.c.nodes, cliques.c.doc["links"].label("links"))
 #: The clique whose focal point is ``object_id``.
 _OWN_CLIQUE = _CLIQUE.where(cliques.c.environment == bindparam("env_name"),
                             cliques.c.focal_point == bindparam("object_id"))
 #: The cliques whose nodes include ``containing`` (``[object_id]``).
 _CLIQUES_CONTAINING = _CLIQUE.where(cliques.c.environment == bindparam("env_name"),
-                                    cliques.c.doc["nodes"].contains(bindparam("containing", type_=JSONB))
+                                    cliques.c.nodes.contains(bindparam("containing", type_=ARRAY(String)))
                                     ).order_by(cliques.c.focal_point)
 #: ``_node`` of the objects ``node_ids``, without their whole documents (``status`` from
 #: its column, else from the document).
@@ -233,7 +233,7 @@ def impact(engine: Engine, environment: str, object_id: str) -> Document:
             inventory.c.environment == environment,
             inventory.c.id_path.startswith(subject["id_path"] + "/", autoescape=True))))
         members = sorted({object_id} | inside)
-        found = _cliques(conn, environment, cliques.c.doc["nodes"].has_any(array(members))
+        found = _cliques(conn, environment, cliques.c.nodes.overlap(cast(members, ARRAY(String)))
                          | cliques.c.focal_point.in_(members))
         paths = _dependents(found, object_id, inside)
         docs = _objects(conn, environment, paths)

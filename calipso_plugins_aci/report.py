@@ -46,7 +46,7 @@ def aci_ports_report(app, env: str) -> list[dict[str, Any]]:
 
 def focal_points_by_node(conn, env: str) -> dict[str, set[str]]:
     """For each object id, the instances and vServices whose cliques hold it."""
-    query = select(cliques.c.focal_point, cliques.c.doc["nodes"]).where(
+    query = select(cliques.c.focal_point, cliques.c.nodes).where(
         cliques.c.environment == env, cliques.c.focal_point_type.in_(FOCAL_TYPES))
     found: dict[str, set[str]] = defaultdict(set)
     for focal_point, nodes in conn.execute(query):

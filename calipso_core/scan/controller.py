@@ -27,7 +27,7 @@ from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, collector_paused, environment_root
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ROOT, ScannerTree
-from calipso_core.store.inventory import analyze, copy_rows
+from calipso_core.store.inventory import analyze, copy_rows, split_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links, scans
 
 PHASES = ("inventory", "links", "cliques")
@@ -212,11 +212,8 @@ def rebuild_cliques(engine, store, env: dict, objects_of_type) -> int:
         all_links = store.find_links(env["name"], conn=conn)
         found = build_cliques(env, types, constraints, objects_of_type, all_links)
         conn.execute(delete(cliques).where(cliques.c.environment == env["name"]))
-        rows = [{"environment": env["name"], "focal_point": c["focal_point"], "focal_point_type": c["focal_point_type"],
-                 "clique_type": c["clique_type"], "last_scanned": datetime.now(UTC),
-                 "doc": {k: v for k, v in c.items() if k not in ("focal_point", "focal_point_type", "clique_type")}}
-                for c in found]
-        copy_rows(conn, cliques, rows)
+        at = datetime.now(UTC)
+        copy_rows(conn, cliques, [split_document(cliques, env["name"], {**c, "last_scanned": at}) for c in found])
     return len(found)
 
 

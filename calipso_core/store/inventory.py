@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Table, Text, and_, bindparam, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -237,7 +237,16 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     against 0.5-0.6 s), which spend it quoting values into statements."""
     if rows:
         columns = list(rows[0])
-        _copy_in(conn, f"{table.name} ({', '.join(columns)})", rows, lambda row: (row[c] for c in columns))
+        arrays = {c for c in columns if isinstance(table.c[c].type, ARRAY)}
+        _copy_in(conn, f"{table.name} ({', '.join(columns)})", rows,
+                 lambda row: (_array_literal(row[c]) if c in arrays else row[c] for c in columns))
+
+
+def _array_literal(items: list | None) -> str | None:
+    """A list of strings as an array literal, each element quoted (COPY's escaping follows)."""
+    if items is None:
+        return None
+    return "{" + ",".join('"' + str(i).replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
 
 
 class Inventory:

@@ -2,8 +2,8 @@
 
 Every table has a ``doc`` JSONB column, with a GIN index (``jsonb_path_ops``) for
 containment queries (``doc @> '{...}'``) on all but ``history`` and ``cliques``, whose
-nodes are indexed instead (``doc['nodes']``, for ``@>``, ``?`` and ``?|``). The inventory's
-index leaves out the maps of a switch's ports (``searched_doc``).
+nodes are a column of their own, indexed for ``@>`` and ``&&`` (revision 0006). The
+inventory's index leaves out the maps of a switch's ports (``searched_doc``).
 
 History (migration 0002): each ``inventory`` and ``links`` row also has ``valid_from``, the
 start of its current version, kept by the database and not part of the documents (so not
@@ -31,7 +31,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -135,10 +135,14 @@ cliques = _table(
     Column("focal_point_type", String, nullable=False),
     Column("clique_type", String, nullable=False),
     Column("last_scanned", DateTime(timezone=True)),
+    # Out of the document (revision 0006): a network's clique is megabytes, and the cliques
+    # a change touches are found by their nodes and checked against their constraints.
+    Column("nodes", ARRAY(String), nullable=False, server_default=text("'{}'")),
+    Column("constraints", JSONB),
     indexes=(("environment", "focal_point_type"),),
-    gin=False,  # a network's clique is megabytes: only its nodes are indexed (revision 0004)
+    gin=False,
 )
-Index("ix_cliques_nodes", cliques.c.doc["nodes"], postgresql_using="gin")
+Index("ix_cliques_node_ids", cliques.c.nodes, postgresql_using="gin")
 
 clique_types = _table(
     "clique_types",

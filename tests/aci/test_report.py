@@ -63,13 +63,13 @@ def stored(calipso):
     with calipso.engine.begin() as conn:
         conn.execute(insert(cliques), [
             {"environment": ENV, "focal_point": "vm-1", "focal_point_type": "instance", "clique_type": "instance",
-             "doc": {"nodes": ["vm-1", "bond0-m2"]}},
+             "nodes": ["vm-1", "bond0-m2"]},
             {"environment": ENV, "focal_point": "vm-2", "focal_point_type": "instance", "clique_type": "instance",
-             "doc": {"nodes": ["vm-2", "bond0-m2"]}},
+             "nodes": ["vm-2", "bond0-m2"]},
             {"environment": ENV, "focal_point": "network-1-qdhcp-n1", "focal_point_type": "vservice",
-             "clique_type": "vservice", "doc": {"nodes": ["network-1-qdhcp-n1", "ens1f0-m3"]}},
+             "clique_type": "vservice", "nodes": ["network-1-qdhcp-n1", "ens1f0-m3"]},
             {"environment": ENV, "focal_point": LEAF, "focal_point_type": "switch", "clique_type": "switch",
-             "doc": {"nodes": [LEAF, PORT_1, "eno1-m1"]}},
+             "nodes": [LEAF, PORT_1, "eno1-m1"]},
         ])
     return calipso
 

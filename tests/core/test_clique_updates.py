@@ -60,8 +60,9 @@ def expected_cliques(conn) -> dict[str, tuple]:
 
 
 def actual_cliques(conn) -> dict[str, tuple]:
-    rows = conn.execute(select(cliques.c.focal_point, cliques.c.doc).where(cliques.c.environment == ENV["name"]))
-    return {focal: _content(doc) for focal, doc in rows}
+    rows = conn.execute(select(cliques.c.focal_point, cliques.c.nodes, cliques.c.doc).where(
+        cliques.c.environment == ENV["name"]))
+    return {focal: _content({**doc, "nodes": nodes}) for focal, nodes, doc in rows}
 
 
 def _content(clique: dict) -> tuple:

@@ -140,7 +140,8 @@ def publish(publisher, event_type: str, payload) -> None:
 
 def stored_cliques(app, env: str) -> dict[str, dict]:
     with app.engine.connect() as conn:
-        return {row.focal_point: {"doc": row.doc, "at": row.last_scanned}
+        return {row.focal_point: {"doc": {**row.doc, "nodes": row.nodes, "constraints": row.constraints},
+                                  "at": row.last_scanned}
                 for row in conn.execute(select(cliques).where(cliques.c.environment == env))}
 
 

@@ -85,3 +85,27 @@ def test_history_survives_the_upgrade_to_past_versions_only_and_back(engine):
     db.upgrade(engine)
     assert [d["name"] for d in as_of(engine, ENV, moments[-1])] == ["a1", "a2", "a3", *["renamed"] * 3]
     assert as_of(engine, ENV, moments[0]) == before[moments[0], "object"]
+
+
+def test_a_cliques_nodes_and_constraints_move_to_their_columns_and_back(engine):
+    db.upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE cliques DROP COLUMN nodes, DROP COLUMN constraints")  # as 0005 had it
+        conn.exec_driver_sql(
+            "INSERT INTO cliques (environment, focal_point, focal_point_type, clique_type, doc) VALUES"
+            " (%(env)s, 'vm-1', 'instance', 'instance', %(doc)s)",
+            {"env": ENV, "doc": '{"nodes": ["vm-1", "vnic-1"], "constraints": {"network": ["n1"]}, "links": [7]}'})
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT nodes, constraints, doc FROM cliques").one()
+        hit = conn.exec_driver_sql("SELECT focal_point FROM cliques WHERE nodes @> ARRAY['vnic-1']::varchar[]")
+        assert hit.scalars().all() == ["vm-1"]
+    assert row == (["vm-1", "vnic-1"], {"network": ["n1"]}, {"links": [7]})
+    assert {"ix_cliques_node_ids"} == {i["name"] for i in inspect(engine).get_indexes("cliques")} - {
+        "ix_cliques_environment_focal_point_type"}
+
+    command.downgrade(db._alembic_config(engine), "0005")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT doc FROM cliques").scalar_one() == {
+            "nodes": ["vm-1", "vnic-1"], "constraints": {"network": ["n1"]}, "links": [7]}
+    assert "ix_cliques_nodes" in {i["name"] for i in inspect(engine).get_indexes("cliques")}

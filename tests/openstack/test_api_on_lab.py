@@ -37,11 +37,11 @@ def test_the_api_serves_a_scanned_lab(calipso, lab_environment):
         assert get("/inventory", id=instance.id)["host"] == instance.host
 
         with calipso.engine.connect() as conn:
-            stored = conn.execute(select(cliques.c.doc).where(cliques.c.environment == env,
-                                                              cliques.c.focal_point == instance.id)).scalar_one()
+            stored = conn.execute(select(cliques.c.nodes, cliques.c.doc).where(
+                cliques.c.environment == env, cliques.c.focal_point == instance.id)).one()
         graph = get("/graph", focal_point=instance.id)
-        assert {node["id"] for node in graph["nodes"]} == set(stored["nodes"])
-        assert {link["id"] for link in graph["links"]} == set(stored["links"])
+        assert {node["id"] for node in graph["nodes"]} == set(stored.nodes)
+        assert {link["id"] for link in graph["links"]} == set(stored.doc["links"])
         assert {"instance", "vnic", "network"} <= {node["type"] for node in graph["nodes"]}
 
         on_host = {i.id for i in lab.model.instances.values() if i.host == instance.host}

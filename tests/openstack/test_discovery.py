@@ -53,5 +53,5 @@ def test_a_stopped_instances_bridge_is_in_its_own_networks_clique_only(calipso, 
     with calipso.engine.connect() as conn:
         holding = conn.execute(select(cliques.c.focal_point).where(
             cliques.c.environment == env, cliques.c.focal_point_type == "network",
-            cliques.c.doc["nodes"].contains([bridge["id"]]))).scalars().all()
+            cliques.c.nodes.contains([bridge["id"]]))).scalars().all()
     assert holding == [port.network_id]

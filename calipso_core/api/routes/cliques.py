@@ -6,6 +6,7 @@ columns only: a network's clique is megabytes, of which a list shows nothing."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import array
 
 from calipso_core.api.errors import not_found
 from calipso_core.api.listing import fetch_page, project, require_environment
@@ -42,7 +43,7 @@ def get_cliques(call: Call) -> Document | dict:
     if "link_id" in params:
         # A clique holds both ends of each of its links: found through the index of nodes.
         source = select(links.c.source_id).where(links.c.environment == environment, links.c.id == params["link_id"])
-        query = query.where(cliques.c.doc["nodes"].has_key(source.scalar_subquery()),
+        query = query.where(cliques.c.nodes.contains(array([source.scalar_subquery()])),
                             cliques.c.doc.contains({"links": [params["link_id"]]}))
     docs = fetch_page(call.engine, query.order_by(cliques.c.focal_point), call.limit, call.offset)
     return {"cliques": [project(_with_id(doc), LIST_FIELDS) for doc in docs]}

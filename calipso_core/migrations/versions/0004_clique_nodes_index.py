@@ -14,8 +14,6 @@ Revises: 0003
 
 from alembic import op
 
-from calipso_core.store.tables import cliques
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -24,8 +22,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_cliques_doc")
-    # Created as the model declares it, so that its expression is the one queries use.
-    next(ix for ix in cliques.indexes if ix.name == "ix_cliques_nodes").create(op.get_bind(), checkfirst=True)
+    op.execute("CREATE INDEX IF NOT EXISTS ix_cliques_nodes ON cliques USING gin ((doc -> 'nodes'))")
 
 
 def downgrade() -> None:

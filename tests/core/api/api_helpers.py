@@ -107,9 +107,12 @@ def _clique(env: str, focal: str, focal_type: str, link_rows: list[dict]) -> dic
                                                                                  link["target_id"]))]))
     detailed = [{k: link.get(k) for k in ("id", "link_type", "source_id", "target_id", "link_name")}
                 for link in link_rows]
-    return {"environment": env, "focal_point": focal, "focal_point_type": focal_type, "clique_type": focal_type,
-            "doc": {"links": [link["id"] for link in link_rows], "nodes": nodes, "constraints": {"network": "net-1"},
-                    "links_detailed": detailed}}
+    from calipso_core.store.inventory import split_document
+    from calipso_core.store.tables import cliques
+
+    return split_document(cliques, env, {
+        "focal_point": focal, "focal_point_type": focal_type, "clique_type": focal_type, "nodes": nodes,
+        "constraints": {"network": "net-1"}, "links": [link["id"] for link in link_rows], "links_detailed": detailed})
 
 
 def write_small_graph(calipso, env: str = ENV) -> dict[tuple[str, str], int]:
