@@ -141,11 +141,10 @@ def _candidates(conn, environment: str, ids: Iterable[str]) -> Iterator[tuple[st
     columns = (holding.c.focal_point, holding.c.clique_type, holding.c.constraints)
     query = (select(*columns, func.array_agg(node.c.id)).select_from(node).join(holding, true())
              .where(holding.c.environment == environment).group_by(*columns))
+    # Set for the transaction, put back after; a failure rolls it back with the rest.
     was = conn.scalar(select(func.current_setting("enable_seqscan"), func.set_config("enable_seqscan", "off", True)))
-    try:
-        found = conn.execute(query).all()
-    finally:
-        conn.execute(select(func.set_config("enable_seqscan", was, True)))
+    found = conn.execute(query).all()
+    conn.execute(select(func.set_config("enable_seqscan", was, True)))
     for focal, clique_type, constraints, matched in found:
         yield focal, clique_type, constraints or {}, set(matched)
 
