@@ -249,6 +249,19 @@ def _array_literal(items: list | None) -> str | None:
     return "{" + ",".join('"' + str(i).replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
 
 
+def _follows_ancestor(old: Document, new_name_path: str, paths: dict[str, tuple[str, str]]) -> bool:
+    """Whether an object's new name path is its old one moved as its nearest moved
+    ancestor's was (``paths``: id path -> old and new name paths of each moved object)."""
+    id_path = old["id_path"]
+    while "/" in id_path[1:]:
+        id_path = id_path.rsplit("/", 1)[0]
+        if id_path in paths:
+            old_prefix, new_prefix = paths[id_path]
+            name = old["name_path"]
+            return name.startswith(old_prefix + "/") and new_name_path == new_prefix + name[len(old_prefix):]
+    return False
+
+
 class Inventory:
     """Objects and links over one SQLAlchemy engine."""
 
@@ -287,9 +300,15 @@ class Inventory:
         """Give the objects below those whose name path changed (their document as it was
         stored, their new name path) the new beginning of theirs. The deepest first: an
         object follows its nearest moved ancestor, and only objects still under an old
-        name path are changed, not those written anew or already moved by a deeper one."""
+        name path are changed, not those written anew or already moved by a deeper one.
+        An object that only follows its nearest moved ancestor (a port of a renamed
+        network) needs no statement of its own: the ancestor's moves what is below it."""
+        moved = sorted(moved, key=lambda m: -m[0]["id_path"].count("/"))
+        paths = {old["id_path"]: (old["name_path"], new_name_path) for old, new_name_path in moved}
         with self.connect(conn) as c:
-            for old, new_name_path in sorted(moved, key=lambda m: -m[0]["id_path"].count("/")):
+            for old, new_name_path in moved:
+                if _follows_ancestor(old, new_name_path, paths):
+                    continue
                 prefix = old["name_path"] + "/"
                 c.execute(update(inventory).where(
                     inventory.c.environment == environment,

@@ -350,3 +350,23 @@ def test_cliques_are_found_by_their_nodes_through_the_index_of_nodes(calipso, in
         assert [i["id"] for i in graph.impact(calipso.engine, ENV, "host-1")["impact"]["instances"]] == ["vm-1"]
     finally:
         no_scans.dispose()
+
+
+def test_objects_moved_only_with_their_ancestor_cost_no_statement_of_their_own(inventory):
+    """A network renamed with its ports rewritten: one UPDATE moves what is below all of
+    them; a port renamed itself as well still moves its own subtree."""
+    net = obj("net-1", type="network", name="old")
+    ports = [obj(f"port-{i}", net, type="port") for i in range(30)]
+    leaves = [obj(f"leaf-{i}", port, type="vnic") for i, port in enumerate(ports)]
+    inventory.upsert_objects(ENV, [net, *ports, *leaves])
+    renamed = {**net, "name": "new", "name_path": f"/{ENV}/new"}
+    rewritten = [{**p, "name_path": f"/{ENV}/new/{p['name']}"} for p in ports[:-1]]
+    own = {**ports[-1], "name": "own", "name_path": f"/{ENV}/new/own"}
+    inventory.upsert_objects(ENV, [renamed, *rewritten, own])
+    statements = count_statements(inventory.engine)
+    inventory.move_name_paths(ENV, [(net, renamed["name_path"]), *((p, r["name_path"]) for p, r in
+                                                                    zip(ports, [*rewritten, own], strict=True))])
+    assert len([s for s in statements if s.startswith("UPDATE")]) == 2  # the network's and the renamed port's
+    paths = {d["id"]: d["name_path"] for d in inventory.find(ENV, {"type": "vnic"})}
+    assert paths["leaf-0"] == f"/{ENV}/new/port-0/leaf-0" and paths["leaf-29"] == f"/{ENV}/new/own/leaf-29"
+    assert len(paths) == 30 and all(p.startswith(f"/{ENV}/new/") for p in paths.values())
