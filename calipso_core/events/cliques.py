@@ -118,11 +118,9 @@ def _by_focal_point(conn, environment: str, focal_points: Iterable[str], *column
 
 
 def stored_cliques(conn, environment: str, focal_points: Iterable[str]) -> dict[str, Document]:
-    """Focal point -> its stored clique as ``clique_walk`` builds it (without its focal point)."""
-    return {focal: {**doc, "clique_type": clique_type, "nodes": nodes, "constraints": limits} for
-            focal, clique_type, nodes, limits, doc in _by_focal_point(
-                conn, environment, focal_points, cliques.c.clique_type, cliques.c.nodes, cliques.c.constraints,
-                cliques.c.doc)}
+    """Focal point -> its stored clique, as ``clique_walk`` builds it."""
+    columns = [c for c in cliques.c if c.name not in ("environment", "focal_point", "last_scanned")]
+    return {row.focal_point: join_document(row) for row in _by_focal_point(conn, environment, focal_points, *columns)}
 
 
 def _candidates(conn, environment: str, ids: Iterable[str]) -> Iterator[tuple[str, str, dict, set[str]]]:
@@ -245,8 +243,7 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
     for focal_id, clique in walk_all(loader, walks).items():
         if clique:
             built.add(focal_id)
-            if {k: v for k, v in clique.items() if k not in ("focal_point", "focal_point_type")} != through.get(
-                    focal_id):
+            if clique != through.get(focal_id):
                 rows.append(split_document(cliques, name, {**clique, "last_scanned": at}))
     removed = sum(conn.execute(delete(cliques).where(cliques.c.environment == name, cliques.c.focal_point.in_(part)))
                   .rowcount for part in _parts(set(through) - built))
