@@ -4,7 +4,9 @@ a per-scan cache so that each source is asked once per kind of data."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from calipso_core.environments import config_section
@@ -37,6 +39,7 @@ class ScanContext:
         self.settings = settings or {}
         self._values: dict[Any, Any] = {}
         self._locks: dict[Any, threading.Lock] = {}
+        self._held: dict[str, list[Document]] | None = None
         self._guard = threading.Lock()
         self._clients: list[Any] = []
 
@@ -88,10 +91,23 @@ class ScanContext:
             self._locks = {key: lock for key, lock in self._locks.items() if key in self._values}
 
     def objects(self, object_type: str, without: tuple[str, ...] = ()) -> list[Document]:
-        """Every stored object of one type in this environment, read once per scan, their
-        documents ``without`` the fields named (a vEdge's tunnels to every other host)."""
+        """Every stored object of one type in this environment, read once per scan (or
+        held, see ``hold_objects``), by id; their documents ``without`` the fields named
+        (a vEdge's tunnels to every other host)."""
+        if self._held is not None:
+            docs = self._held.get(object_type, [])
+            return [{k: v for k, v in doc.items() if k not in without} for doc in docs] if without else docs
         return self.cached(("objects", object_type, without),
                            lambda: self.inventory.find(self.name, {"type": object_type}, without=without))
+
+    def hold_objects(self, docs: Iterable[Document]) -> None:
+        """Answer ``objects`` from ``docs``: every stored object of the environment, as the
+        walk has just written them, so that the phases after it need not read them back
+        (24,000 objects: a sixth of a scan's time went to reading and decoding them)."""
+        held: dict[str, list[Document]] = defaultdict(list)
+        for doc in sorted(docs, key=itemgetter("id")):
+            held[doc["type"]].append(doc)
+        self._held = dict(held)
 
     def close(self) -> None:
         for client in reversed(self._clients):
@@ -100,3 +116,4 @@ class ScanContext:
                 close()
         self._clients.clear()
         self._values.clear()
+        self._held = None

@@ -108,7 +108,7 @@ class Scan:
                 writes.flush()
             finally:
                 writes.close()
-            ctx.forget_data()  # what the walk read: the later phases read the stored inventory
+            ctx.forget_data()  # what the walk read: the later phases read the stored objects
 
             def known(object_id: str):
                 return root if object_id == root["id"] else store.get(ctx.name, object_id, conn)
@@ -129,6 +129,8 @@ class Scan:
                                 related_object=failure.parent_id, host=failure.host, scan_id=summary.scan_id)
             for oid in orphans:
                 summary.errors.append(f"object {oid} has no parent {result.objects[oid].get('parent_id')}")
+            if not self.object_id and not result.failed_parents:  # what is stored is what was written
+                ctx.hold_objects(writes.written.values())
         summary.objects = Counter(d["type"] for d in writes.written.values())
         summary.removed = len(removed)
 
