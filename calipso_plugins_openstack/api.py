@@ -79,7 +79,10 @@ class OpenStackApi:
                 raise OpenStackError(f"{service} GET {url} failed: {error}") from error
             if response.status_code >= 400:
                 raise OpenStackError(f"{service} GET {url} answered {response.status_code}: {response.text[:200]}")
-            body = response.json()
+            try:
+                body = response.json()
+            except ValueError as error:
+                raise OpenStackError(f"{service} GET {url} answered what is not JSON: {error}") from error
             items.extend(body.get(key) or [])
             url = next((link["href"] for link in body.get(f"{key}_links", []) if link.get("rel") == "next"), None)
         return items

@@ -4,7 +4,8 @@
 - Faults, by path glob (``fnmatch`` on the URL path, e.g. ``/RegionOne/compute/v2.1/servers*``):
   ``error`` answers ``status`` with the service's own error body; ``hang`` holds the
   request unanswered for ``hang_s`` seconds (past any sane client timeout), or until
-  the server stops. A fault may be limited to a number of requests (``times``).
+  the server stops; ``garbled`` answers 200 with a page that is not JSON (what a proxy in
+  the way sends). A fault may be limited to a number of requests (``times``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from calipso_plugins_openstack.lab.api.common import dumps, error_body, service_of
 
 HANG_POLL_S = 0.05
+FAULT_KINDS = ("error", "hang", "garbled")
+GARBLED = b"<html><body>502 Bad Gateway</body></html>"
 REQUEST_LOG_SIZE = 2000
 
 
@@ -71,8 +74,8 @@ class Realism:
     def add_fault(self, path_glob: str, kind: str = "error", status: int = 500, method: str | None = None,
                   times: int | None = None, hang_s: float = 120.0) -> Fault:
         """Make requests whose path matches ``path_glob`` fail (``kind='error'``) or hang."""
-        if kind not in ("error", "hang"):
-            raise ValueError(f"fault kind {kind!r} is not 'error' or 'hang'")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KINDS)}")
         fault = Fault(path_glob, kind, status, method, times, hang_s)
         with self._lock:
             self._faults.append(fault)
@@ -122,8 +125,9 @@ class RealismMiddleware:
             await self.realism._hang(fault.hang_s)
             status = 504
         else:
-            status = fault.status
-        body = dumps(error_body(service_of(scope["path"]), status))
+            status = 200 if fault.kind == "garbled" else fault.status
+        body = GARBLED if fault.kind == "garbled" else dumps(error_body(service_of(scope["path"]), status))
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"text/html" if fault.kind == "garbled" else b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

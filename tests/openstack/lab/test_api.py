@@ -15,6 +15,7 @@ from openstack import exceptions as sdk_exceptions
 
 from calipso_core.lab.generate import generate_lab
 from calipso_core.lab.model import LabSpec
+from calipso_plugins_openstack.api import OpenStackApi, OpenStackError
 from calipso_plugins_openstack.lab.api import LabApiServer
 
 # openstacksdk 4.22 warns about its own deprecated internals on every connect and call.
@@ -255,6 +256,20 @@ def test_injected_500_surfaces_as_sdk_error_and_latency_delays(api, clean_env):
     finally:
         api.latency_ms = (0, 0)
     conn.close()
+
+
+def test_an_answer_that_is_not_json_is_an_error_naming_the_request(api, clean_env):
+    kwargs = api.connect_kwargs()
+    client = OpenStackApi({"host": "127.0.0.1", "port": api.port, "user": kwargs["username"],
+                           "pwd": kwargs["password"]})
+    try:
+        assert client.list("network", "/networks", "networks")
+        api.add_fault("/RegionOne/network/v2.0/networks", kind="garbled", times=1)
+        with pytest.raises(OpenStackError, match=r"^network GET /networks answered what is not JSON: "):
+            client.list("network", "/networks", "networks")
+        assert client.list("network", "/networks", "networks")  # the next answer is read
+    finally:
+        client.close()
 
 
 def test_hanging_path_times_out_the_client_and_stops_with_the_server(clean_env):
