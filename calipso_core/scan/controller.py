@@ -67,6 +67,7 @@ class Scan:
         self.clear = clear
         self.concurrency = concurrency
         self.progress = progress or (lambda phase, done, total: None)
+        self.links: list[dict] | None = None  # the links the links phase stored
         self.started = datetime.now(UTC)
 
     def run(self) -> ScanSummary:
@@ -143,13 +144,17 @@ class Scan:
             store.upsert_links(ctx.name, [{**link, "last_scanned": self.started} for link in result.links], conn)
             conn.execute(delete(links).where(links.c.environment == ctx.name,
                                              (links.c.last_scanned < self.started) | links.c.last_scanned.is_(None)))
+            ids = store.link_ids(ctx.name, conn)
+            # what is stored now, ids and all: the cliques phase need not read it back
+            self.links = [{**link, "id": ids[link["link_type"], link["source_id"], link["target_id"]]}
+                          for link in result.links]
             for finder, text in result.failures:
                 summary.errors.append(f"link finder {finder}: {text}")
                 messages.record(conn, ctx.name, "Calipso", "error", text, event_type="scan.links", finder=finder)
         summary.links = result.by_type()
 
     def _cliques(self, ctx: ScanContext, summary: ScanSummary) -> None:
-        found = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects)
+        found = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects, self.links)
         self.progress("cliques", 1, 1)
         summary.cliques = found
 
@@ -204,14 +209,16 @@ def _jsonb(value):
     return literal(value, JSONB)
 
 
-def rebuild_cliques(engine, store, env: dict, objects_of_type) -> int:
-    """Recompute and store every clique of ``env``; returns how many there are."""
+def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[dict] | None = None) -> int:
+    """Recompute and store every clique of ``env`` (from ``all_links`` when given, the
+    environment's stored links, else from those read); returns how many there are."""
     with engine.begin() as conn:
         types = [row.doc | {"name": row.name} for row in conn.execute(select(clique_types))]
         constraints = {row.focal_point_type: row.doc.get("constraints", [])
                        for row in conn.execute(select(clique_constraints))
                        if row.environment in ("", env["name"])}
-        all_links = store.find_links(env["name"], conn=conn)
+        if all_links is None:
+            all_links = store.find_links(env["name"], conn=conn)
         found = build_cliques(env, types, constraints, objects_of_type, all_links)
         conn.execute(delete(cliques).where(cliques.c.environment == env["name"]))
         at = datetime.now(UTC)

@@ -427,6 +427,13 @@ class Inventory:
             query = query.limit(limit)
         return self._documents(query, conn)
 
+    def link_ids(self, environment: str, conn: Connection | None = None) -> dict[tuple[str, str, str], int]:
+        """The id of each stored link by its type, source and target."""
+        query = select(links.c.link_type, links.c.source_id, links.c.target_id, links.c.id).where(
+            links.c.environment == environment)
+        with self.connect(conn) as c:
+            return {(row[0], row[1], row[2]): row[3] for row in c.execute(query)}
+
     def links_of(self, environment: str, ids: Iterable[str], conn: Connection | None = None) -> list[Document]:
         """Links whose source or target is one of ``ids``."""
         ids = list(ids)

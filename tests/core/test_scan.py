@@ -169,35 +169,37 @@ def test_objects_are_written_while_the_walk_goes_on_in_one_transaction(toy, monk
 
 def _stored_links_and_cliques(app) -> tuple[list, list]:
     with app.engine.connect() as conn:
-        found = conn.exec_driver_sql("SELECT link_type, source_id, target_id, doc FROM links ORDER BY 1, 2, 3").all()
-        cliques = conn.exec_driver_sql("SELECT focal_point, nodes, constraints, doc - 'links' - 'links_detailed' "
-                                       "FROM cliques ORDER BY 1").all()
+        found = conn.exec_driver_sql("SELECT id, link_type, source_id, target_id, doc FROM links ORDER BY 1").all()
+        cliques = conn.exec_driver_sql("SELECT focal_point, nodes, constraints, doc FROM cliques ORDER BY 1").all()
     return found, cliques
 
 
-def test_a_whole_scan_finds_links_and_cliques_from_the_objects_it_wrote(toy, monkeypatch):
-    """The phases after the walk take its objects in hand, not read back from the
-    database, and find what reading them back would."""
+def test_a_whole_scan_finds_links_and_cliques_from_what_it_wrote(toy, monkeypatch):
+    """The phases after the walk take the objects and links the scan stored in hand, not
+    read back from the database, and find what reading them back would."""
     app, cloud = toy
-    reads, find = [], app.inventory.find
+    reads = []
 
-    def counting(environment, match=None, *args, **kwargs):
-        reads.append(match)
-        return find(environment, match, *args, **kwargs)
+    def counting(name, read):
+        def counted(environment, match=None, *args, **kwargs):
+            reads.append((name, match))
+            return read(environment, match, *args, **kwargs)
+        return counted
 
-    monkeypatch.setattr(app.inventory, "find", counting)
+    for name in ("find", "find_links"):
+        monkeypatch.setattr(app.inventory, name, counting(name, getattr(app.inventory, name)))
     assert Scan(app, "toy").run().status == "completed"
     assert reads == []
     held = _stored_links_and_cliques(app)
     Scan(app, "toy", only="links").run()
     Scan(app, "toy", only="cliques").run()
-    assert reads == [{"type": "vnic"}, {"type": "host"}]
+    assert reads == [("find", {"type": "vnic"}), ("find_links", None), ("find", {"type": "host"})]
     assert _stored_links_and_cliques(app) == held and len(held[0]) == 18 and len(held[1]) == 6
 
     reads.clear()
     cloud.unreachable.add("node-3")  # its vNICs are kept, not walked: the stored objects are read
     assert Scan(app, "toy").run().status == "completed_with_errors"
-    assert reads == [{"type": "vnic"}, {"type": "host"}]
+    assert reads == [("find", {"type": "vnic"}), ("find", {"type": "host"})]  # the links it stored: in hand
     assert _stored_links_and_cliques(app) == held
 
 
