@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from queue import SimpleQueue
@@ -77,14 +78,17 @@ class Scan:
             self._declare_queues(summary)
             if self.clear:
                 self._clear()
-            with collector_paused():  # storing and building cliques too, not only the walk
+            with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="scan-analyze") as statistics:
+                analyses = []  # the database refreshes each table's statistics while the next phase runs
                 for phase in PHASES:
                     if self.only in (None, phase):
                         started = time.perf_counter()
                         getattr(self, f"_{phase}")(ctx, summary)
                         if not self.object_id:
-                            analyze(self.app.engine, PHASE_TABLES[phase])
+                            analyses.append(statistics.submit(analyze, self.app.engine, PHASE_TABLES[phase]))
                         summary.durations[phase] = round(time.perf_counter() - started, 3)
+                for analysis in analyses:
+                    analysis.result()
             summary.status = "completed_with_errors" if summary.errors else "completed"
         except Exception as error:
             summary.status = "failed"
