@@ -28,7 +28,7 @@ from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, collector_paused, environment_root
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ROOT, ScannerTree
-from calipso_core.store.inventory import analyze, copy_rows, split_document
+from calipso_core.store.inventory import DOC_HASH, analyze, content_hash, copy_rows, doc_hash, split_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links, scans
 
 PHASES = ("inventory", "links", "cliques")
@@ -269,17 +269,25 @@ class _StreamedWrites:
             raise self._error
 
     def write(self, docs: list[dict]) -> None:
-        docs = list({doc["id"]: doc for doc in docs}.values())  # an object found twice: the last
+        """Write what changed; of the objects whose documents did not change (the same
+        digest stored), only ``last_scanned`` (a rescan: nearly all of them)."""
+        docs = {doc["id"]: doc for doc in docs}  # an object found twice: the last
         if not docs:
             return
-        query = select(inventory.c.id, inventory.c.id_path, inventory.c.name_path).where(
-            inventory.c.environment == self.environment, inventory.c.id.in_([doc["id"] for doc in docs]))
-        new_names = {doc["id"]: doc["name_path"] for doc in docs}
-        self.renamed.update((row.id, row._asdict()) for row in self.conn.execute(query)
-                            if row.name_path != new_names[row.id])
-        self.store.upsert_objects(self.environment, [{**doc, "last_scanned": self.started} for doc in docs],
-                                  self.conn)
-        self.written.update((doc["id"], doc) for doc in docs)
+        query = select(inventory.c.id, inventory.c.id_path, inventory.c.name_path, doc_hash).where(
+            inventory.c.environment == self.environment, inventory.c.id.in_(list(docs)))
+        hashes = {oid: content_hash(doc) for oid, doc in docs.items()}
+        unchanged = []
+        for row in self.conn.execute(query):
+            if row.name_path != docs[row.id]["name_path"]:
+                self.renamed[row.id] = {"id": row.id, "id_path": row.id_path, "name_path": row.name_path}
+            if row.doc_hash == hashes[row.id]:
+                unchanged.append(row.id)
+        self.store.mark_scanned(self.environment, unchanged, self.started, self.conn)
+        kept = set(unchanged)
+        self.store.upsert_objects(self.environment, [{**doc, "last_scanned": self.started, DOC_HASH: hashes[oid]}
+                                                     for oid, doc in docs.items() if oid not in kept], self.conn)
+        self.written.update(docs)
 
     def _run(self) -> None:
         while (chunk := self._chunks.get()) is not None:

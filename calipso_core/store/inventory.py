@@ -10,13 +10,14 @@ writes in one transaction.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, bindparam, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import Table, Text, and_, bindparam, delete, func, literal, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Connection, Engine
@@ -33,6 +34,10 @@ _KEPT_WHEN_NULL = ("status", "last_scanned")
 UNIQUE_VIOLATION = "23505"
 MERGE_ATTEMPTS = 3
 _DIALECT = postgresql.dialect()
+#: An object's digest of the document its last writer wrote (revision 0007): not declared in
+#: the model, so that documents read never carry it.
+DOC_HASH = "doc_hash"
+doc_hash = literal_column(DOC_HASH)
 #: One object by id, built once: building it costs more than the database takes to
 #: answer (the API's busiest read).
 _OBJECT_BY_ID = select(inventory).where(inventory.c.environment == bindparam("environment"),
@@ -101,8 +106,19 @@ def _staged_values(table: Table) -> dict[str, str]:
         if c.name != "environment":
             value = f"CAST(s.doc ->> '{c.name}' AS {_cast_type(c)})"
             values[c.name] = f"coalesce({value}, {c.server_default.arg.text})" if c.server_default else value
-    values["doc"] = f"s.doc - '{{{','.join(table.c.keys())}}}'::text[]"
+    fields = table.c.keys()
+    if table is inventory:
+        values[DOC_HASH] = f"s.doc ->> '{DOC_HASH}'"
+        fields = [*fields, DOC_HASH]
+    values["doc"] = f"s.doc - '{{{','.join(fields)}}}'::text[]"
     return values
+
+
+def content_hash(doc: Document) -> str:
+    """A digest of what an object's document holds, its ``last_scanned`` aside: a scan that
+    finds the same digest stored need not write the object again."""
+    content = {k: v for k, v in doc.items() if k not in ("last_scanned", DOC_HASH)}
+    return hashlib.blake2b(dumps(content).encode(), digest_size=16).hexdigest()
 
 
 def _cast_type(column) -> str:
@@ -124,7 +140,11 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
     them (see ``_write_staged``); more than ``COPIED_ABOVE`` are first COPYed, one JSON
     document a line, into a temporary table, the others are given to it as one JSON
     array. Rows that would not change are not written; columns in ``_KEPT_WHEN_NULL`` keep
-    their stored value when the new one is NULL. Returns how many rows were written."""
+    their stored value when the new one is NULL. An object is stored with the digest of its
+    document (``content_hash``; given as its ``doc_hash`` field if already computed).
+    Returns how many rows were written."""
+    if table is inventory:
+        docs = [{**doc, DOC_HASH: doc.get(DOC_HASH) or content_hash(doc)} for doc in docs]
     copied = len(docs) > COPIED_ABOVE
     params = {"environment": environment}
     if copied:
@@ -284,6 +304,13 @@ class Inventory:
     ) -> int:
         """Insert or replace objects by (environment, id); returns how many were written."""
         return self._upsert(inventory, environment, docs, OBJECT_REQUIRED, ["environment", "id"], conn)
+
+    def mark_scanned(self, environment: str, ids: list[str], at: datetime, conn: Connection | None = None) -> None:
+        """Set ``last_scanned`` of objects a scan found unchanged (their documents untouched)."""
+        if ids:
+            with self.connect(conn) as c:
+                c.execute(update(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(ids))
+                          .values(last_scanned=at))
 
     def _upsert(self, table: Table, environment: str, docs: Iterable[Document], required: tuple[str, ...],
                 keys: list[str], conn) -> int:

@@ -203,6 +203,33 @@ def test_a_whole_scan_finds_links_and_cliques_from_what_it_wrote(toy, monkeypatc
     assert _stored_links_and_cliques(app) == held
 
 
+def test_a_rescan_writes_only_the_objects_that_changed(toy, monkeypatch):
+    app, cloud = toy
+    Scan(app, "toy").run()
+    written, upsert = [], app.inventory.upsert_objects
+
+    def recording(environment, docs, conn=None):
+        written.extend(doc["id"] for doc in docs)
+        return upsert(environment, docs, conn)
+
+    monkeypatch.setattr(app.inventory, "upsert_objects", recording)
+    cloud.hosts["node-1"][0] = "node-1-tapX"  # one vNIC replaced
+    with app.engine.begin() as conn:  # and one object changed by another writer, without a digest
+        conn.exec_driver_sql("UPDATE inventory SET status = 'error' WHERE id = 'node-4-tap2'")
+    summary = Scan(app, "toy").run()
+    assert sorted(written) == ["node-1-tapX", "node-4-tap2"] and summary.removed == 1
+    assert summary.objects == {"hosts_folder": 1, "host": 6, "vnics_folder": 6, "vnic": 18}
+    with app.engine.connect() as conn:
+        scanned = conn.exec_driver_sql("SELECT DISTINCT last_scanned FROM inventory").scalars().all()
+        started = conn.exec_driver_sql("SELECT start_timestamp FROM scans WHERE id = %(id)s",
+                                       {"id": summary.scan_id}).scalar_one()
+    assert scanned == [started]  # every object found is marked as seen
+    assert app.inventory.get("toy", "node-4-tap2")["status"] == "error"  # kept, as a whole write keeps it
+    written.clear()
+    Scan(app, "toy").run()
+    assert written == []
+
+
 def test_rescanning_one_object_touches_only_its_subtree(toy):
     app, cloud = toy
     Scan(app, "toy").run()

@@ -36,17 +36,19 @@ def now(engine):
         return conn.exec_driver_sql("SELECT clock_timestamp()").scalar()
 
 
-def node(object_id, **fields):
-    return {"id": object_id, "type": "host", "name": object_id, "parent_id": ENV,
-            "id_path": f"/{ENV}/{object_id}", "name_path": f"/{ENV}/{object_id}", **fields}
-
-
 def write_history(engine, store: Inventory, suffix: str) -> list:
-    """Add, change and delete objects and a link; the moments in between."""
-    store.upsert_objects(ENV, [node(f"a{suffix}"), node(f"b{suffix}"), node(f"c{suffix}")])
+    """Add, change and delete objects and a link; the moments in between. Objects are
+    written by plain SQL, which every revision takes (today's writer also stores each
+    object's digest, a column of revision 0007)."""
+    insert = text("INSERT INTO inventory (environment, id, type, name, parent_id, id_path, name_path, doc)"
+                  " VALUES (:env, :id, 'host', :id, :env, '/' || :env || '/' || :id, '/' || :env || '/' || :id, '{}')")
+    with engine.begin() as conn:
+        conn.execute(insert, [{"env": ENV, "id": f"{name}{suffix}"} for name in "abc"])
     store.upsert_links(ENV, [{"link_type": "host-host", "source_id": f"a{suffix}", "target_id": f"b{suffix}"}])
     moments = [now(engine)]
-    store.upsert_objects(ENV, [node(f"b{suffix}", name="renamed", last_scanned=moments[0])])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE inventory SET name = 'renamed', last_scanned = :t WHERE id = :id"),
+                     {"t": moments[0], "id": f"b{suffix}"})
     store.delete_objects(ENV, [f"c{suffix}"])
     store.upsert_links(ENV, [{"link_type": "host-host", "source_id": f"a{suffix}", "target_id": f"b{suffix}",
                               "link_name": "named"}])
@@ -109,3 +111,29 @@ def test_a_cliques_nodes_and_constraints_move_to_their_columns_and_back(engine):
         assert conn.exec_driver_sql("SELECT doc FROM cliques").scalar_one() == {
             "nodes": ["vm-1", "vnic-1"], "constraints": {"network": ["n1"]}, "links": [7]}
     assert "ix_cliques_nodes" in {i["name"] for i in inspect(engine).get_indexes("cliques")}
+
+
+def test_an_objects_digest_is_kept_until_a_writer_changes_it_without_one(engine):
+    db.upgrade(engine)
+    store = Inventory(engine)
+    store.upsert_objects(ENV, [{"id": "h1", "type": "host", "name": "h1", "id_path": f"/{ENV}/h1",
+                                "name_path": f"/{ENV}/h1", "cpu": 4}])
+
+    def digest():
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT doc_hash FROM inventory WHERE id = 'h1'").scalar_one()
+
+    written = digest()
+    assert written and "doc_hash" not in store.get(ENV, "h1")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE inventory SET last_scanned = now() WHERE id = 'h1'")  # no new version
+    assert digest() == written
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE inventory SET status = 'error' WHERE id = 'h1'")
+    assert digest() is None
+
+    command.downgrade(db._alembic_config(engine), "0006")
+    assert "doc_hash" not in {c["name"] for c in inspect(engine).get_columns("inventory")}
+    with engine.begin() as conn:  # versions start as before
+        conn.exec_driver_sql("UPDATE inventory SET status = 'ok' WHERE id = 'h1'")
+        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE key = 'h1'").scalar() == 2
