@@ -29,8 +29,10 @@ from calipso_core.types import Document
 
 OBJECT_REQUIRED = ("id", "type", "name", "id_path", "name_path")
 LINK_REQUIRED = ("link_type", "source_id", "target_id")
-# Columns kept when a scan writes a document without them (set by other parts).
-_KEPT_WHEN_NULL = ("status", "last_scanned")
+# Columns kept when a scan writes a document without them (set by other parts); an
+# object's digest is kept when a writer gives none (revision 0007's trigger clears it
+# when that writer changes the object).
+_KEPT_WHEN_NULL = ("status", "last_scanned", "doc_hash")
 UNIQUE_VIOLATION = "23505"
 MERGE_ATTEMPTS = 3
 _DIALECT = postgresql.dialect()
@@ -140,11 +142,8 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
     them (see ``_write_staged``); more than ``COPIED_ABOVE`` are first COPYed, one JSON
     document a line, into a temporary table, the others are given to it as one JSON
     array. Rows that would not change are not written; columns in ``_KEPT_WHEN_NULL`` keep
-    their stored value when the new one is NULL. An object is stored with the digest of its
-    document (``content_hash``; given as its ``doc_hash`` field if already computed).
-    Returns how many rows were written."""
-    if table is inventory:
-        docs = [{**doc, DOC_HASH: doc.get(DOC_HASH) or content_hash(doc)} for doc in docs]
+    their stored value when the new one is NULL. An object's ``doc_hash`` field, if given
+    (``content_hash``), is stored as its digest. Returns how many rows were written."""
     copied = len(docs) > COPIED_ABOVE
     params = {"environment": environment}
     if copied:

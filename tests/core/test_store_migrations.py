@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 
 from calipso_core import db
 from calipso_core.store import as_of
-from calipso_core.store.inventory import Inventory
+from calipso_core.store.inventory import Inventory, content_hash
 
 ENV = "migrated"
 SCHEMA = "calipso_migration_test"
@@ -116,18 +116,21 @@ def test_a_cliques_nodes_and_constraints_move_to_their_columns_and_back(engine):
 def test_an_objects_digest_is_kept_until_a_writer_changes_it_without_one(engine):
     db.upgrade(engine)
     store = Inventory(engine)
-    store.upsert_objects(ENV, [{"id": "h1", "type": "host", "name": "h1", "id_path": f"/{ENV}/h1",
-                                "name_path": f"/{ENV}/h1", "cpu": 4}])
+    host = {"id": "h1", "type": "host", "name": "h1", "id_path": f"/{ENV}/h1", "name_path": f"/{ENV}/h1", "cpu": 4}
+    store.upsert_objects(ENV, [{**host, "doc_hash": content_hash(host)}])
 
     def digest():
         with engine.connect() as conn:
             return conn.exec_driver_sql("SELECT doc_hash FROM inventory WHERE id = 'h1'").scalar_one()
 
-    written = digest()
-    assert written and "doc_hash" not in store.get(ENV, "h1")
+    assert digest() == content_hash(host) and store.get(ENV, "h1") == {**host, "environment": ENV}
+    store.upsert_objects(ENV, [host])  # the same document, no digest given
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE inventory SET last_scanned = now() WHERE id = 'h1'")  # no new version
-    assert digest() == written
+    assert digest() == content_hash(host)
+    store.upsert_objects(ENV, [{**host, "cpu": 8}])
+    assert digest() is None
+    store.upsert_objects(ENV, [{**host, "doc_hash": content_hash(host)}])
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE inventory SET status = 'error' WHERE id = 'h1'")
     assert digest() is None
@@ -136,4 +139,4 @@ def test_an_objects_digest_is_kept_until_a_writer_changes_it_without_one(engine)
     assert "doc_hash" not in {c["name"] for c in inspect(engine).get_columns("inventory")}
     with engine.begin() as conn:  # versions start as before
         conn.exec_driver_sql("UPDATE inventory SET status = 'ok' WHERE id = 'h1'")
-        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE key = 'h1'").scalar() == 2
+        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE key = 'h1'").scalar() == 4
