@@ -103,7 +103,7 @@ class ScanContext:
     def hold_objects(self, docs: Iterable[Document]) -> None:
         """Answer ``objects`` from ``docs``: every stored object of the environment, as the
         walk has just written them, so that the phases after it need not read them back
-        (24,000 objects: a sixth of a scan's time went to reading and decoding them)."""
+        (24,000 objects: 0.4 s of an 8 s rescan went to reading and decoding them)."""
         held: dict[str, list[Document]] = defaultdict(list)
         for doc in sorted(docs, key=itemgetter("id")):
             held[doc["type"]].append(doc)

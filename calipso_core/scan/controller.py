@@ -68,7 +68,7 @@ class Scan:
         self.clear = clear
         self.concurrency = concurrency
         self.progress = progress or (lambda phase, done, total: None)
-        self.links: list[dict] | None = None  # the links the links phase stored
+        self.stored_links: list[dict] | None = None  # what the links phase stored
         self.started = datetime.now(UTC)
 
     def run(self) -> ScanSummary:
@@ -150,7 +150,7 @@ class Scan:
                                              (links.c.last_scanned < self.started) | links.c.last_scanned.is_(None)))
             ids = store.link_ids(ctx.name, conn)
             # what is stored now, ids and all: the cliques phase need not read it back
-            self.links = [{**link, "id": ids[link["link_type"], link["source_id"], link["target_id"]]}
+            self.stored_links = [{**link, "id": ids[link["link_type"], link["source_id"], link["target_id"]]}
                           for link in result.links]
             for finder, text in result.failures:
                 summary.errors.append(f"link finder {finder}: {text}")
@@ -158,7 +158,7 @@ class Scan:
         summary.links = result.by_type()
 
     def _cliques(self, ctx: ScanContext, summary: ScanSummary) -> None:
-        found = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects, self.links)
+        found = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects, self.stored_links)
         self.progress("cliques", 1, 1)
         summary.cliques = found
 

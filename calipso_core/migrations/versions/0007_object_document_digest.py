@@ -2,10 +2,10 @@
 
 A rescan finds nearly every object as it was, yet wrote each one whole again: at 200
 hosts, 43 MB of JSON for the database to parse, compare and store (1.9 s), only for
-``last_scanned`` to change. Each ``inventory`` row now has ``doc_hash``, the digest of the
-document its writer stored (``store.inventory.content_hash``); a scan that computes the
-same digest only sets the row's ``last_scanned`` (0.3 s for all of them). Like
-``valid_from``, the column is not part of the documents.
+``last_scanned`` to change. Each ``inventory`` row now has ``doc_hash``, the digest that
+the scan which stored its document computed of it (``store.inventory.content_hash``); a
+later scan that computes the same digest only sets the row's ``last_scanned`` (0.3 s for
+all of them). Like ``valid_from``, the column is not part of the documents.
 
 A writer that changes an object without giving a digest (a monitoring status, a handler
 stamping a revision) leaves a digest that no longer tells the content: the trigger that
