@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import orjson
 import pytest
 
 from calipso_core import db
@@ -19,6 +20,16 @@ def test_documents_read_back_exactly(inventory):
     stored = inventory.get("e", "x")
     assert stored["counters"] == doc["counters"] and isinstance(stored["counters"]["rx_bytes"], int)
     assert stored["text"] == doc["text"] and stored["name"] == "tap-ü"
+
+
+def test_documents_read_back_have_plain_keys_that_orjson_writes(inventory):
+    """Column names come from SQLAlchemy as a subclass of str, which orjson refuses: a
+    document read and written back would go to the standard library's encoder."""
+    inventory.upsert_objects("e", [{"id": "z", "type": "vnic", "name": "z", "id_path": "/e/z", "name_path": "/e/z",
+                                    "mac": "fa:16:3e:00:00:01"}])
+    for doc in (inventory.get("e", "z"), *inventory.find("e", {"type": "vnic"})):
+        assert {type(key) for key in doc} == {str}
+        assert orjson.loads(orjson.dumps(doc))["mac"] == "fa:16:3e:00:00:01"
 
 
 def test_documents_with_what_orjson_refuses_are_written_all_the_same(inventory):
