@@ -96,7 +96,7 @@ def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> li
     result = find_links(view, finders)
     for finder, text in result.failures:
         ev.report("error", f"link finder {finder}: {text}", reason="link finder failed", finder=finder)
-    failed_types = {t for f in finders if f.name in {name for name, _ in result.failures} for t in f.link_types}
+    failed_types = result.failed_types(finders)
     new = {_key(link): link for link in result.links if link.get("host") in hosts}
     query = select(links).where(links.c.environment == ev.name, links.c.host.in_(sorted(hosts)))
     old = {_key(link): link for link in map(join_document, ev.conn.execute(query))}

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from queue import SimpleQueue
 
-from sqlalchemy import delete, literal, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import String, any_, delete, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from calipso_core import messages
 from calipso_core.errors import CalipsoError, NotFound
@@ -34,6 +34,9 @@ from calipso_core.store.tables import clique_constraints, clique_types, cliques,
 PHASES = ("inventory", "links", "cliques")
 #: The table each phase rewrites.
 PHASE_TABLES = {"inventory": inventory, "links": links, "cliques": cliques}
+#: A table's statistics are refreshed after a phase that changed more than this share of its
+#: rows (autovacuum would do it later, at its default scale factor).
+ANALYZED_ABOVE = 0.1
 Progress = Callable[[str, int, int], None]
 
 
@@ -83,8 +86,8 @@ class Scan:
                 for phase in PHASES:
                     if self.only in (None, phase):
                         started = time.perf_counter()
-                        getattr(self, f"_{phase}")(ctx, summary)
-                        if not self.object_id:
+                        changed, rows = getattr(self, f"_{phase}")(ctx, summary)
+                        if not self.object_id and changed > ANALYZED_ABOVE * rows:
                             analyses.append(statistics.submit(analyze, self.app.engine, PHASE_TABLES[phase]))
                         summary.durations[phase] = round(time.perf_counter() - started, 3)
                 for analysis in analyses:
@@ -101,7 +104,8 @@ class Scan:
 
     # -- phases ------------------------------------------------------------------------
 
-    def _inventory(self, ctx: ScanContext, summary: ScanSummary) -> None:
+    def _inventory(self, ctx: ScanContext, summary: ScanSummary) -> tuple[int, int]:
+        """Each phase returns how many rows it changed (written or deleted) and how many it found."""
         tree = ScannerTree.from_plugins(self.app.plugins)
         root, scanner = self._root(tree)
         store = self.app.inventory
@@ -138,29 +142,41 @@ class Scan:
                 ctx.hold_objects(writes.written.values())
         summary.objects = Counter(d["type"] for d in writes.written.values())
         summary.removed = len(removed)
+        return writes.changed + len(removed), len(writes.written)
 
-    def _links(self, ctx: ScanContext, summary: ScanSummary) -> None:
+    def _links(self, ctx: ScanContext, summary: ScanSummary) -> tuple[int, int]:
         finders = list(self.app.plugins.records("calipso_link_finders").values())
         result = find_links(ctx, finders)
         self.progress("links", 1, 1)
         store = self.app.inventory
         with store.engine.begin() as conn:
-            store.upsert_links(ctx.name, [{**link, "last_scanned": self.started} for link in result.links], conn)
-            conn.execute(delete(links).where(links.c.environment == ctx.name,
-                                             (links.c.last_scanned < self.started) | links.c.last_scanned.is_(None)))
-            ids = store.link_ids(ctx.name, conn)
-            # what is stored now, ids and all: the cliques phase need not read it back
-            self.stored_links = [{**link, "id": ids[link["link_type"], link["source_id"], link["target_id"]]}
-                          for link in result.links]
+            # Written: the links whose digest differs from the stored one; deleted: those no
+            # longer found (but the links of a finder that failed); the others are left.
+            found = {_link_key(link): link for link in result.links}
+            hashes = {key: content_hash(link) for key, link in found.items()}
+            query = select(links.c.link_type, links.c.source_id, links.c.target_id, doc_hash).where(
+                links.c.environment == ctx.name)
+            stored = {tuple(row[:3]): row[3] for row in conn.execute(query)}
+            changed = [{**link, "last_scanned": self.started, DOC_HASH: hashes[key]}
+                       for key, link in found.items() if stored.get(key) != hashes[key]]
+            store.upsert_links(ctx.name, changed, conn)
+            kept = result.failed_types(finders)
+            gone = [key for key in stored if key not in found and key[0] not in kept]
+            store.delete_links(ctx.name, gone, conn)
+            if not kept:  # what is stored now, ids and all: the cliques phase need not read it back
+                ids = store.link_ids(ctx.name, conn)
+                self.stored_links = [{**link, "id": ids[key]} for key, link in found.items()]
             for finder, text in result.failures:
                 summary.errors.append(f"link finder {finder}: {text}")
                 messages.record(conn, ctx.name, "Calipso", "error", text, event_type="scan.links", finder=finder)
         summary.links = result.by_type()
+        return len(changed) + len(gone), len(found)
 
-    def _cliques(self, ctx: ScanContext, summary: ScanSummary) -> None:
-        found = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects, self.stored_links)
+    def _cliques(self, ctx: ScanContext, summary: ScanSummary) -> tuple[int, int]:
+        summary.cliques, changed = rebuild_cliques(self.app.engine, self.app.inventory, self.env, ctx.objects,
+                                                   self.stored_links)
         self.progress("cliques", 1, 1)
-        summary.cliques = found
+        return changed, summary.cliques
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -213,21 +229,36 @@ def _jsonb(value):
     return literal(value, JSONB)
 
 
-def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[dict] | None = None) -> int:
-    """Recompute and store every clique of ``env`` (from ``all_links`` when given, the
-    environment's stored links, else from those read); returns how many there are."""
+def _link_key(link: dict) -> tuple[str, str, str]:
+    return link["link_type"], link["source_id"], link["target_id"]
+
+
+def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[dict] | None = None
+                    ) -> tuple[int, int]:
+    """Recompute every clique of ``env`` (from ``all_links`` when given, the environment's
+    stored links, else from those read) and store those whose digest differs from the
+    stored one, deleting those no longer found; returns how many there are and how many
+    rows changed."""
+    name = env["name"]
     with engine.begin() as conn:
         types = [row.doc | {"name": row.name} for row in conn.execute(select(clique_types))]
         constraints = {row.focal_point_type: row.doc.get("constraints", [])
                        for row in conn.execute(select(clique_constraints))
-                       if row.environment in ("", env["name"])}
+                       if row.environment in ("", name)}
         if all_links is None:
-            all_links = store.find_links(env["name"], conn=conn)
-        found = build_cliques(env, types, constraints, objects_of_type, all_links)
-        conn.execute(delete(cliques).where(cliques.c.environment == env["name"]))
+            all_links = store.find_links(name, conn=conn)
+        found = {c["focal_point"]: c for c in build_cliques(env, types, constraints, objects_of_type, all_links)}
+        hashes = {focal: content_hash(c) for focal, c in found.items()}
+        stored = dict(conn.execute(select(cliques.c.focal_point, doc_hash).where(cliques.c.environment == name)).all())
+        outdated = [focal for focal, digest in stored.items() if hashes.get(focal) != digest]
+        if outdated:
+            conn.execute(delete(cliques).where(cliques.c.environment == name,
+                                               cliques.c.focal_point == any_(literal(outdated, ARRAY(String)))))
         at = datetime.now(UTC)
-        copy_rows(conn, cliques, [split_document(cliques, env["name"], {**c, "last_scanned": at}) for c in found])
-    return len(found)
+        written = [{**split_document(cliques, name, {**c, "last_scanned": at}), DOC_HASH: hashes[focal]}
+                   for focal, c in found.items() if stored.get(focal) != hashes[focal]]
+        copy_rows(conn, cliques, written)
+    return len(found), len(written) + len(set(outdated) - found.keys())
 
 
 class _StreamedWrites:
@@ -241,6 +272,7 @@ class _StreamedWrites:
     def __init__(self, store, environment: str, started: datetime, conn):
         self.store, self.environment, self.started, self.conn = store, environment, started, conn
         self.written: dict[str, dict] = {}
+        self.changed = 0  # how many of them were written whole (not only seen again)
         self.renamed: dict[str, dict] = {}
         self._pending: list[dict] = []
         self._chunks: SimpleQueue = SimpleQueue()
@@ -285,9 +317,11 @@ class _StreamedWrites:
                 unchanged.append(row.id)
         self.store.mark_scanned(self.environment, unchanged, self.started, self.conn)
         kept = set(unchanged)
-        self.store.upsert_objects(self.environment, [{**doc, "last_scanned": self.started, DOC_HASH: hashes[oid]}
-                                                     for oid, doc in docs.items() if oid not in kept], self.conn)
+        changed = [{**doc, "last_scanned": self.started, DOC_HASH: hashes[oid]}
+                   for oid, doc in docs.items() if oid not in kept]
+        self.store.upsert_objects(self.environment, changed, self.conn)
         self.written.update(docs)
+        self.changed += len(changed)
 
     def _run(self) -> None:
         while (chunk := self._chunks.get()) is not None:

@@ -24,6 +24,11 @@ class LinksResult:
     def by_type(self) -> Counter:
         return Counter(link["link_type"] for link in self.links)
 
+    def failed_types(self, finders: Iterable[LinkFinder]) -> set[str]:
+        """The link types of the finders that failed: their stored links are kept."""
+        failed = {name for name, _ in self.failures}
+        return {t for finder in finders if finder.name in failed for t in finder.link_types}
+
 
 def link(link_type: str, source: Document, target: Document, name: str, network: str | None = None,
          state: str = "up", **attributes) -> Document:

@@ -29,15 +29,16 @@ from calipso_core.types import Document
 
 OBJECT_REQUIRED = ("id", "type", "name", "id_path", "name_path")
 LINK_REQUIRED = ("link_type", "source_id", "target_id")
-# Columns kept when a scan writes a document without them (set by other parts); an
-# object's digest is kept when a writer gives none (revision 0007's trigger clears it
-# when that writer changes the object).
+# Columns kept when a scan writes a document without them (set by other parts); a row's
+# digest is kept when a writer gives none (the triggers of revisions 0007 and 0008 clear
+# it when that writer changes the row).
 _KEPT_WHEN_NULL = ("status", "last_scanned", "doc_hash")
 UNIQUE_VIOLATION = "23505"
 MERGE_ATTEMPTS = 3
 _DIALECT = postgresql.dialect()
-#: An object's digest of the document its last writer wrote (revision 0007): not declared in
-#: the model, so that documents read never carry it.
+#: The digest of a row's document that the scan which wrote it computed (revisions 0007 for
+#: objects, 0008 for links and cliques): not declared in the model, so that documents read
+#: never carry it.
 DOC_HASH = "doc_hash"
 doc_hash = literal_column(DOC_HASH)
 #: One object by id, built once: building it costs more than the database takes to
@@ -110,7 +111,7 @@ def _staged_values(table: Table) -> dict[str, str]:
             value = f"CAST(s.doc ->> '{c.name}' AS {_cast_type(c)})"
             values[c.name] = f"coalesce({value}, {c.server_default.arg.text})" if c.server_default else value
     fields = table.c.keys()
-    if table is inventory:
+    if table is inventory or table is links:
         values[DOC_HASH] = f"s.doc ->> '{DOC_HASH}'"
         fields = [*fields, DOC_HASH]
     values["doc"] = f"s.doc - '{{{','.join(fields)}}}'::text[]"
@@ -118,8 +119,8 @@ def _staged_values(table: Table) -> dict[str, str]:
 
 
 def content_hash(doc: Document) -> str:
-    """A digest of what an object's document holds, its ``last_scanned`` aside: a scan that
-    finds the same digest stored need not write the object again."""
+    """A digest of what a document (an object, link or clique) holds, its ``last_scanned``
+    aside: a scan that finds the same digest stored need not write it again."""
     content = {k: v for k, v in doc.items() if k not in ("last_scanned", DOC_HASH)}
     return hashlib.blake2b(dumps(content).encode(), digest_size=16).hexdigest()
 
@@ -143,7 +144,7 @@ def copy_upsert(conn: Connection, table: Table, environment: str, docs: list[Doc
     them (see ``_write_staged``); more than ``COPIED_ABOVE`` are first COPYed, one JSON
     document a line, into a temporary table, the others are given to it as one JSON
     array. Rows that would not change are not written; columns in ``_KEPT_WHEN_NULL`` keep
-    their stored value when the new one is NULL. An object's ``doc_hash`` field, if given
+    their stored value when the new one is NULL. A document's ``doc_hash`` field, if given
     (``content_hash``), is stored as its digest. Returns how many rows were written."""
     copied = len(docs) > COPIED_ABOVE
     params = {"environment": environment}
@@ -257,7 +258,7 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     against 0.5-0.6 s), which spend it quoting values into statements."""
     if rows:
         columns = list(rows[0])
-        arrays = {c for c in columns if isinstance(table.c[c].type, ARRAY)}
+        arrays = {c for c in columns if c in table.c and isinstance(table.c[c].type, ARRAY)}
         _copy_in(conn, f"{table.name} ({', '.join(columns)})", rows,
                  lambda row: (_array_literal(row[c]) if c in arrays else row[c] for c in columns))
 

@@ -35,6 +35,7 @@ class ToyCloud:
     def __init__(self, hosts: int = 6, vnics: int = 3, delay: float = 0.0):
         self.hosts = {f"node-{h}": [f"node-{h}-tap{v}" for v in range(vnics)] for h in range(hosts)}
         self.unreachable: set[str] = set()
+        self.links_fail = False
         self.delay = delay
         self.running = 0
         self.most_running = 0
@@ -76,6 +77,8 @@ class ToyCloud:
     @hookimpl
     def calipso_link_finders(self):
         def host_vnic(ctx):
+            if self.links_fail:
+                raise RuntimeError("the finder failed")
             return [{"link_type": "host-vnic", "source_id": v["host"], "target_id": v["id"],
                      "link_name": v["name"], "host": v["host"]} for v in ctx.objects("vnic")]
 
@@ -230,6 +233,45 @@ def test_a_rescan_writes_only_the_objects_that_changed(toy, monkeypatch):
     assert written == []
 
 
+def test_a_rescan_writes_only_the_links_and_cliques_that_changed(toy, monkeypatch):
+    app, cloud = toy
+    Scan(app, "toy").run()
+    links_written, cliques_written = [], []
+    upsert_links, copy_rows = app.inventory.upsert_links, controller.copy_rows
+
+    def recording_links(environment, docs, conn=None):
+        links_written.extend((d["source_id"], d["target_id"]) for d in docs)
+        return upsert_links(environment, docs, conn)
+
+    def recording_cliques(conn, table, rows):
+        cliques_written.extend(row["focal_point"] for row in rows)
+        return copy_rows(conn, table, rows)
+
+    monkeypatch.setattr(app.inventory, "upsert_links", recording_links)
+    monkeypatch.setattr(controller, "copy_rows", recording_cliques)
+    cloud.hosts["node-1"][0] = "node-1-tapX"  # one vNIC replaced
+    with app.engine.begin() as conn:  # and one link changed by another writer, without a digest
+        conn.exec_driver_sql("UPDATE links SET link_name = 'renamed' WHERE target_id = 'node-4-tap2'")
+    summary = Scan(app, "toy").run()
+    assert sorted(links_written) == [("node-1", "node-1-tapX"), ("node-4", "node-4-tap2")]
+    assert cliques_written == ["node-1"] and summary.cliques == 6
+    links = app.inventory.find_links("toy")
+    assert {(link["target_id"], link["link_name"]) for link in links if link["source_id"] in ("node-1", "node-4")} == {
+        ("node-1-tapX", "tapX"), ("node-1-tap1", "tap1"), ("node-1-tap2", "tap2"),
+        ("node-4-tap0", "tap0"), ("node-4-tap1", "tap1"), ("node-4-tap2", "tap2")}
+    node_1 = next(row for row in _stored_links_and_cliques(app)[1] if row.focal_point == "node-1")
+    assert node_1.nodes == ["node-1", "node-1-tap1", "node-1-tap2", "node-1-tapX"]
+    assert sorted(node_1.doc["links"]) == sorted(link["id"] for link in links if link["source_id"] == "node-1")
+
+    links_written.clear(), cliques_written.clear()
+    held = _stored_links_and_cliques(app)
+    Scan(app, "toy").run()
+    assert links_written == [] and cliques_written == [] and _stored_links_and_cliques(app) == held
+    cloud.links_fail = True  # the links of a finder that failed are kept
+    assert Scan(app, "toy").run().status == "completed_with_errors"
+    assert _stored_links_and_cliques(app) == held
+
+
 def test_rescanning_one_object_touches_only_its_subtree(toy):
     app, cloud = toy
     Scan(app, "toy").run()
@@ -254,9 +296,14 @@ def test_a_whole_scan_refreshes_the_planners_statistics_of_what_it_wrote(toy):
     Scan(app, "toy").run()
     after = _analyses(app)
     assert {table: after[table] - before[table] for table in after} == {"inventory": 1, "links": 1, "cliques": 1}
+    Scan(app, "toy").run()  # nothing changed: the statistics still hold
+    assert _analyses(app) == after
+    for host in ("node-1", "node-2"):  # a third of the objects, links and cliques changes
+        cloud.hosts[host] = [f"{host}-new{v}" for v in range(3)]
+    Scan(app, "toy", only="inventory").run()
     Scan(app, "toy", only="links").run()
     assert {table: count - after[table] for table, count in _analyses(app).items()} == {
-        "inventory": 0, "links": 1, "cliques": 0}
+        "inventory": 1, "links": 1, "cliques": 0}
     after = _analyses(app)
     Scan(app, "toy", object_id="node-0", only="inventory").run()  # a few rows: autovacuum's business
     assert _analyses(app) == after

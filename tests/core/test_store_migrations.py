@@ -37,21 +37,24 @@ def now(engine):
 
 
 def write_history(engine, store: Inventory, suffix: str) -> list:
-    """Add, change and delete objects and a link; the moments in between. Objects are
-    written by plain SQL, which every revision takes (today's writer also stores each
-    object's digest, a column of revision 0007)."""
+    """Add, change and delete objects and a link; the moments in between. Objects and links
+    are written by plain SQL, which every revision takes (today's writer also stores each
+    row's digest, a column of revisions 0007 and 0008)."""
     insert = text("INSERT INTO inventory (environment, id, type, name, parent_id, id_path, name_path, doc)"
                   " VALUES (:env, :id, 'host', :id, :env, '/' || :env || '/' || :id, '/' || :env || '/' || :id, '{}')")
+    link = {"env": ENV, "source": f"a{suffix}", "target": f"b{suffix}"}
     with engine.begin() as conn:
         conn.execute(insert, [{"env": ENV, "id": f"{name}{suffix}"} for name in "abc"])
-    store.upsert_links(ENV, [{"link_type": "host-host", "source_id": f"a{suffix}", "target_id": f"b{suffix}"}])
+        conn.execute(text("INSERT INTO links (environment, link_type, source_id, target_id, doc)"
+                          " VALUES (:env, 'host-host', :source, :target, '{}')"), link)
     moments = [now(engine)]
     with engine.begin() as conn:
         conn.execute(text("UPDATE inventory SET name = 'renamed', last_scanned = :t WHERE id = :id"),
                      {"t": moments[0], "id": f"b{suffix}"})
     store.delete_objects(ENV, [f"c{suffix}"])
-    store.upsert_links(ENV, [{"link_type": "host-host", "source_id": f"a{suffix}", "target_id": f"b{suffix}",
-                              "link_name": "named"}])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE links SET link_name = 'named' WHERE source_id = :source AND target_id = :target"),
+                     link)
     return [*moments, now(engine)]
 
 
@@ -140,3 +143,41 @@ def test_an_objects_digest_is_kept_until_a_writer_changes_it_without_one(engine)
     with engine.begin() as conn:  # versions start as before
         conn.exec_driver_sql("UPDATE inventory SET status = 'ok' WHERE id = 'h1'")
         assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE key = 'h1'").scalar() == 4
+
+
+def test_a_links_and_a_cliques_digest_are_kept_until_a_writer_changes_them_without_one(engine):
+    db.upgrade(engine)
+    store = Inventory(engine)
+    link = {"link_type": "host-host", "source_id": "h1", "target_id": "h2", "link_name": "h1-h2"}
+    store.upsert_links(ENV, [{**link, "doc_hash": content_hash(link)}])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO cliques (environment, focal_point, focal_point_type, clique_type,"
+                             " nodes, doc, doc_hash) VALUES (%(env)s, 'h1', 'host', 'host', '{h1,h2}', '{}', 'x')",
+                             {"env": ENV})
+
+    def digests():
+        with engine.connect() as conn:
+            return (conn.exec_driver_sql("SELECT doc_hash FROM links").scalar_one(),
+                    conn.exec_driver_sql("SELECT doc_hash FROM cliques").scalar_one())
+
+    assert digests() == (content_hash(link), "x")
+    assert "doc_hash" not in store.find_links(ENV)[0]
+    store.upsert_links(ENV, [link])  # the same link, no digest given
+    with engine.begin() as conn:  # a clique stamped again, unchanged
+        conn.exec_driver_sql("UPDATE cliques SET last_scanned = now()")
+    assert digests() == (content_hash(link), "x")
+    store.upsert_links(ENV, [{**link, "link_name": "renamed"}])
+    with engine.begin() as conn:  # as the listener writes a clique it recomputed
+        conn.exec_driver_sql("UPDATE cliques SET nodes = '{h1,h2,h3}'")
+    assert digests() == (None, None)
+    with engine.begin() as conn:  # a writer that gives a digest keeps it
+        conn.exec_driver_sql("UPDATE cliques SET nodes = '{h1}', doc_hash = 'y'")
+    assert digests()[1] == "y"
+
+    command.downgrade(db._alembic_config(engine), "0007")
+    for table in ("links", "cliques"):
+        assert "doc_hash" not in {c["name"] for c in inspect(engine).get_columns(table)}
+    with engine.begin() as conn:  # links' versions start as before, cliques are written as before
+        conn.exec_driver_sql("UPDATE links SET state = 'down'")
+        conn.exec_driver_sql("UPDATE cliques SET nodes = '{h2}'")
+        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE kind = 'link'").scalar() == 2
