@@ -78,29 +78,38 @@ class Scan:
         summary = ScanSummary(self._create_record(), self.env["name"])
         ctx = ScanContext(self.env, self.app.inventory, {"concurrency": self.concurrency})
         try:
-            self._declare_queues(summary)
-            if self.clear:
-                self._clear()
-            with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="scan-analyze") as statistics:
-                analyses = []  # the database refreshes each table's statistics while the next phase runs
-                for phase in PHASES:
-                    if self.only in (None, phase):
-                        started = time.perf_counter()
-                        changed, rows = getattr(self, f"_{phase}")(ctx, summary)
-                        if not self.object_id and changed > ANALYZED_ABOVE * rows:
-                            analyses.append(statistics.submit(analyze, self.app.engine, PHASE_TABLES[phase]))
-                        summary.durations[phase] = round(time.perf_counter() - started, 3)
-                for analysis in analyses:
-                    analysis.result()
+            # The collector comes back once what the scan read is let go: on before, its
+            # first collection would walk all of it (0.15 s at 200 hosts).
+            with collector_paused():
+                try:
+                    self._phases(ctx, summary)
+                finally:
+                    ctx.close()
+                    self.stored_links = None
             summary.status = "completed_with_errors" if summary.errors else "completed"
         except Exception as error:
             summary.status = "failed"
             summary.errors.append(f"{type(error).__name__}: {error}")
             raise
         finally:
-            ctx.close()
             self._finish(summary)
         return summary
+
+    def _phases(self, ctx: ScanContext, summary: ScanSummary) -> None:
+        self._declare_queues(summary)
+        if self.clear:
+            self._clear()
+        with ThreadPoolExecutor(1, thread_name_prefix="scan-analyze") as statistics:
+            analyses = []  # the database refreshes each table's statistics while the next phase runs
+            for phase in PHASES:
+                if self.only in (None, phase):
+                    started = time.perf_counter()
+                    changed, rows = getattr(self, f"_{phase}")(ctx, summary)
+                    if not self.object_id and changed > ANALYZED_ABOVE * rows:
+                        analyses.append(statistics.submit(analyze, self.app.engine, PHASE_TABLES[phase]))
+                    summary.durations[phase] = round(time.perf_counter() - started, 3)
+            for analysis in analyses:
+                analysis.result()
 
     # -- phases ------------------------------------------------------------------------
 

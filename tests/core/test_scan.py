@@ -375,13 +375,17 @@ def test_the_garbage_collector_waits_while_scan_phases_run_and_comes_back():
         gc.enable()
 
 
-def test_the_garbage_collector_waits_for_the_whole_scan(toy):
+def test_the_garbage_collector_waits_for_the_whole_scan(toy, monkeypatch):
     """Storing tens of thousands of documents and building the cliques allocate as much as
-    the walk: a collection then would walk them all again."""
+    the walk: a collection then would walk them all again; so would the first collection
+    after the scan if what it read were still held."""
     collecting = []
+    close = ScanContext.close
+    monkeypatch.setattr(ScanContext, "close", lambda ctx: (collecting.append(("close", gc.isenabled())), close(ctx)))
     summary = Scan(toy[0], "toy", progress=lambda phase, done, total: collecting.append((phase, gc.isenabled()))).run()
     assert summary.status == "completed"
-    assert {phase for phase, _ in collecting} == {"inventory", "links", "cliques"}
+    assert [phase for phase, _ in collecting][-2:] == ["cliques", "close"]
+    assert {phase for phase, _ in collecting} == {"inventory", "links", "cliques", "close"}
     assert not any(enabled for _, enabled in collecting) and gc.isenabled()
 
 
