@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calipso_core.scan.context import ScanContext
 from calipso_core.types import Document, Fetcher
-from calipso_plugins_aci.apic import ApicClient
 from calipso_plugins_aci.mo import (
     ClientEndpoint,
     FabricNode,
@@ -31,6 +30,9 @@ from calipso_plugins_aci.mo import (
     port_id,
     switch_id,
 )
+
+if TYPE_CHECKING:
+    from calipso_plugins_aci.apic import ApicClient
 
 SWITCH_ROLES = ("leaf", "spine")
 SWITCH_FILTER = 'or(eq(fabricNode.role,"leaf"),eq(fabricNode.role,"spine"))'
@@ -46,6 +48,8 @@ def apic(ctx: ScanContext) -> ApicClient:
 
 
 def _logged_in(ctx: ScanContext) -> ApicClient:
+    from calipso_plugins_aci.apic import ApicClient  # with httpx: for environments with an APIC only
+
     client = ApicClient.from_section(ctx.section("ACI"))
     try:
         client.login()

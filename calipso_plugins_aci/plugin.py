@@ -5,7 +5,6 @@ from __future__ import annotations
 from calipso_core import hookimpl
 from calipso_core.types import CliqueType, ConfigSection
 from calipso_plugins_aci import fetchers, links, scanners
-from calipso_plugins_aci.lab.services import LAB_SERVICES
 from calipso_plugins_aci.report import aci_ports_report
 
 ACI_SCHEMA = {
@@ -50,6 +49,8 @@ def calipso_link_finders():
 
 @hookimpl
 def calipso_lab_services():
+    from calipso_plugins_aci.lab.services import LAB_SERVICES  # the lab's code: imported by the lab only
+
     return LAB_SERVICES
 
 

@@ -7,7 +7,6 @@ from calipso_core.types import CliqueType, ConfigSection
 from calipso_plugins_openstack import links, scanners
 from calipso_plugins_openstack.events.handlers import EVENT_HANDLERS
 from calipso_plugins_openstack.fetchers import api, host
-from calipso_plugins_openstack.lab.services import LAB_SERVICES
 
 OPENSTACK_SCHEMA = {
     "type": "object",
@@ -53,6 +52,8 @@ def calipso_event_handlers():
 
 @hookimpl
 def calipso_lab_services():
+    from calipso_plugins_openstack.lab.services import LAB_SERVICES  # the lab's code: imported by the lab only
+
     return LAB_SERVICES
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from calipso_core import hookimpl
 from calipso_core.types import ConfigSection
 from calipso_plugins_vpp import cliques, fetchers, links, scanners
-from calipso_plugins_vpp.lab.services import LAB_SERVICES
 
 VPP_SCHEMA = {
     "type": "object",
@@ -40,6 +39,8 @@ def calipso_clique_types():
 
 @hookimpl
 def calipso_lab_services():
+    from calipso_plugins_vpp.lab.services import LAB_SERVICES  # the lab's code: imported by the lab only
+
     return LAB_SERVICES
 
 
