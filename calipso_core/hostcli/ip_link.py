@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from calipso_core.errors import ParseError
-from calipso_core.hostcli._text import joined, numbered_lines, take_pairs, to_int
+from calipso_core.hostcli._text import joined, take_pairs, to_int
 from calipso_core.hostcli.ip_address import (
     ADDRESS_INDENT,
     FAMILIES,
@@ -40,6 +40,10 @@ IP_D_ADDRESS_SHOW = "ip -d address show"  # both: the addresses and the -d detai
 
 _HEADER = re.compile(r"^(\d+): ([^\s:@]+)(?:@([^\s:]+))?: <([^>]*)>(.*)$")
 _HEADER_KEYS = frozenset(("mtu", "qdisc", "master", "state", "mode", "group", "qlen"))
+#: A header as iproute2 prints it (its words in its order): read by one match; any other
+#: is read word by word, which names what is wrong.
+_PRINTED_HEADER = re.compile(r"(\d+): ([^\s:@]+)(?:@([^\s:]+))?: <([^>]*)> mtu (\d+)(?: qdisc (\S+))?"
+                             r"(?: master (\S+))?(?: state (\S+))?(?: mode (\S+))?(?: group (\S+))?(?: qlen (\d+))? *")
 _ADDRESS_WORD = re.compile(r"[0-9a-fA-F:.]+")
 #: Words of ``ip -d`` detail lines that are attributes, not the interface kind.
 _NOT_KINDS = frozenset(("addrgenmode", "altname", "alias", "numtxqueues"))
@@ -113,39 +117,39 @@ def parse_ip_address_show(text: str, command: str = IP_ADDRESS_SHOW) -> tuple[In
 def parse_interfaces(text: str, command: str) -> tuple[Interface, ...]:
     """Interface blocks: a header line, then indented lines that belong to it."""
     interfaces: list[Interface] = []
-    block: list[tuple[int, str]] = []
-    for number, line in numbered_lines(text):
-        if not line or line.isspace():
-            continue
-        if line[0].isdigit():
-            if block:
-                interfaces.append(_parse_block(command, block))
-            block = [(number, line)]
-        elif not block:
-            raise ParseError(command, "expected an interface header '<index>: <name>: <flags> ...'", number, line)
-        else:
-            block.append((number, line))
-    if block:
-        interfaces.append(_parse_block(command, block))
+    lines = text.splitlines()
+    start = None  # the index of the header line of the block being read
+    for index, line in enumerate(lines):
+        if line[:1].isdigit():
+            if start is not None:
+                interfaces.append(_parse_block(command, lines, start, index))
+            start = index
+        elif start is None and line and not line.isspace():
+            raise ParseError(command, "expected an interface header '<index>: <name>: <flags> ...'", index + 1, line)
+    if start is not None:
+        interfaces.append(_parse_block(command, lines, start, len(lines)))
     return tuple(interfaces)
 
 
-def _parse_block(command: str, block: list[tuple[int, str]]) -> Interface:
-    number, line = block[0]
-    fields = _parse_header(command, number, line)
+def _parse_block(command: str, lines: list[str], start: int, end: int) -> Interface:
+    """The interface of ``lines[start:end]``, its header first (blank lines left out)."""
+    fields = _parse_header(command, start + 1, lines[start])
     addresses: list[list] = []  # the fields of each Address, lifetimes last
     details: list[str] = []
-    for number, line in block[1:]:
+    for number in range(start + 2, end + 1):
+        line = lines[number - 1]
+        if not line or line.isspace():
+            continue
         if line.startswith(ADDRESS_INDENT) and line[4] != " ":
             if line.startswith("link/", 4):
                 if "link_type" in fields or addresses or details:
                     raise ParseError(command, "a second or late 'link/' line", number, line)
                 fields.update(_parse_link_line(command, number, line))
                 continue
-            words = line.split()
-            if words[0] in FAMILIES:
+            words = line.split() if line.startswith(("inet", "vxlan "), 4) else None  # -d lines are long
+            if words and words[0] in FAMILIES:
                 addresses.append(address_fields(command, number, line, words))
-            elif line.startswith("vxlan ", 4) and "vxlan" not in fields:
+            elif words and words[0] == "vxlan" and "vxlan" not in fields:
                 fields["vxlan"] = parse_vxlan_words(command, number, line, words[1:])
             else:
                 details.append(line.strip())
@@ -156,11 +160,17 @@ def _parse_block(command: str, block: list[tuple[int, str]]) -> Interface:
         else:
             raise ParseError(command, "unexpected indentation in an interface block", number, line)
     if "link_type" not in fields:
-        raise ParseError(command, f"interface {fields['name']} has no 'link/' line", block[0][0], block[0][1])
+        raise ParseError(command, f"interface {fields['name']} has no 'link/' line", start + 1, lines[start])
     return Interface(**fields, addresses=tuple(Address(*a) for a in addresses), details=tuple(details))
 
 
 def _parse_header(command: str, number: int, line: str) -> dict:
+    printed = _PRINTED_HEADER.fullmatch(line)
+    if printed:
+        index, name, link, flags, mtu, qdisc, master, state, mode, group, qlen = printed.groups()
+        return {"index": int(index), "name": name, "link": link, "flags": tuple(filter(None, flags.split(","))),
+                "mtu": int(mtu), "qdisc": qdisc, "master": master, "state": state, "mode": mode, "group": group,
+                "qlen": int(qlen) if qlen else None}
     match = _HEADER.match(line.rstrip())
     if not match:
         raise ParseError(command, "expected '<index>: <name>: <FLAGS> mtu <n> ...'", number, line)
