@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from queue import SimpleQueue
 
-from sqlalchemy import String, any_, delete, literal, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy import delete, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from calipso_core import messages
 from calipso_core.errors import CalipsoError, NotFound
@@ -28,7 +28,15 @@ from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, collector_paused, environment_root
 from calipso_core.scan.links import find_links
 from calipso_core.scan.tree import ROOT, ScannerTree
-from calipso_core.store.inventory import DOC_HASH, analyze, content_hash, copy_rows, doc_hash, split_document
+from calipso_core.store.inventory import (
+    DOC_HASH,
+    analyze,
+    content_hash,
+    copy_rows,
+    doc_hash,
+    one_of,
+    split_document,
+)
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links, scans
 
 PHASES = ("inventory", "links", "cliques")
@@ -261,8 +269,7 @@ def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[d
         stored = dict(conn.execute(select(cliques.c.focal_point, doc_hash).where(cliques.c.environment == name)).all())
         outdated = [focal for focal, digest in stored.items() if hashes.get(focal) != digest]
         if outdated:
-            conn.execute(delete(cliques).where(cliques.c.environment == name,
-                                               cliques.c.focal_point == any_(literal(outdated, ARRAY(String)))))
+            conn.execute(delete(cliques).where(cliques.c.environment == name, one_of(cliques.c.focal_point, outdated)))
         at = datetime.now(UTC)
         written = [{**split_document(cliques, name, {**c, "last_scanned": at}), DOC_HASH: hashes[focal]}
                    for focal, c in found.items() if stored.get(focal) != hashes[focal]]
@@ -316,7 +323,7 @@ class _StreamedWrites:
         if not docs:
             return
         query = select(inventory.c.id, inventory.c.id_path, inventory.c.name_path, doc_hash).where(
-            inventory.c.environment == self.environment, inventory.c.id.in_(list(docs)))
+            inventory.c.environment == self.environment, one_of(inventory.c.id, docs))
         hashes = {oid: content_hash(doc) for oid, doc in docs.items()}
         unchanged = []
         for row in self.conn.execute(query):
