@@ -98,13 +98,25 @@ def fetch_hosts(ctx: ScanContext, zone: Document) -> list[Document]:
     for host in hosts:  # later fetchers decide by host type what to ask a host
         ctx.cached(("host_type", host["id"]), lambda types=host["host_type"]: types)
     switching = condition_met(OVS_LXB, ctx.environment)  # the hosts' switches are read too: ask now
-    with ThreadPoolExecutor(ctx.settings.get("concurrency", 8)) as pool:
-        def os_release(host: str) -> dict | None:
-            return os_of(ctx, host, switch_commands(ctx, region, host) if switching else ())
 
-        for host, release in zip(hosts, pool.map(os_release, [h["id"] for h in hosts]), strict=True):
-            host["OS"] = release
+    def os_release(host: str) -> dict | None:
+        return os_of(ctx, host, switch_commands(ctx, region, host) if switching else ())
+
+    pool = ctx.client("openstack.hosts", lambda ctx: _HostPool(ctx.settings.get("concurrency", 8)))
+    for host, release in zip(hosts, pool.map(os_release, [h["id"] for h in hosts]), strict=True):
+        host["OS"] = release
     return hosts
+
+
+class _HostPool(ThreadPoolExecutor):
+    """The threads that ask hosts for their state, one pool for every zone's hosts: the
+    scan's concurrency bounds them all (a pool per zone gave each zone that many)."""
+
+    def __init__(self, workers: int):
+        super().__init__(workers, thread_name_prefix="scan-hosts")
+
+    def close(self) -> None:
+        self.shutdown(wait=True, cancel_futures=True)
 
 
 def os_of(ctx: ScanContext, host: str, also: Sequence[str] = ()) -> dict | None:

@@ -3,6 +3,8 @@ and compare the inventory with the lab's ground truth."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -55,3 +57,28 @@ def test_a_stopped_instances_bridge_is_in_its_own_networks_clique_only(calipso, 
             cliques.c.environment == env, cliques.c.focal_point_type == "network",
             cliques.c.nodes.contains([bridge["id"]]))).scalars().all()
     assert holding == [port.network_id]
+
+
+def test_a_scan_asks_no_more_hosts_at_once_than_its_concurrency(calipso, lab_environment, monkeypatch):
+    """The hosts of every zone are asked from one pool: the bound holds across zones."""
+    lab = lab_environment(seed=6, hosts=8, instances=8, latency_ms=(20, 20))
+    assert len({host.zone for host in lab.model.hosts.values()}) >= 2
+    running, most, lock = 0, 0, threading.Lock()
+    execute = lab.ssh.execute
+
+    def counting(host, command):
+        nonlocal running, most
+        if "ip -d address show" not in command:  # not the first round trip of asking a host
+            return execute(host, command)
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return execute(host, command)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(lab.ssh, "execute", counting)
+    assert Scan(calipso, lab.options.env_name, concurrency=2).run().status == "completed"
+    assert most == 2
