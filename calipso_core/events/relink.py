@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.links import find_links
+from calipso_core.scan.links import find_links, link_key
 from calipso_core.store.inventory import doc_contains, join_document
 from calipso_core.store.tables import inventory, links
 from calipso_core.types import Document
 
-LinkKey = tuple[str, str, str]
 #: What makes two versions of a link different.
 LINK_FIELDS = ("link_name", "state", "attributes", "implicit", "host")
 
@@ -77,10 +76,6 @@ def hostless_types(conn, environment: str) -> set[str]:
     return set(conn.scalars(query))
 
 
-def _key(link: Document) -> LinkKey:
-    return link["link_type"], link["source_id"], link["target_id"]
-
-
 def _differs(old: Document, new: Document) -> bool:
     return any((old.get(f) or None) != (new.get(f) or None) for f in LINK_FIELDS)
 
@@ -97,9 +92,9 @@ def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> li
     for finder, text in result.failures:
         ev.report("error", f"link finder {finder}: {text}", reason="link finder failed", finder=finder)
     failed_types = result.failed_types(finders)
-    new = {_key(link): link for link in result.links if link.get("host") in hosts}
+    new = {link_key(link): link for link in result.links if link.get("host") in hosts}
     query = select(links).where(links.c.environment == ev.name, links.c.host.in_(sorted(hosts)))
-    old = {_key(link): link for link in map(join_document, ev.conn.execute(query))}
+    old = {link_key(link): link for link in map(join_document, ev.conn.execute(query))}
     now = datetime.now(UTC)
     changed = [link for key, link in new.items() if key not in old or _differs(old[key], link)]
     gone = [key for key in old if key not in new and key[0] not in failed_types]
@@ -107,4 +102,4 @@ def relink_hosts(ev, hosts: Iterable[str], host_fields: Mapping[str, str]) -> li
     ev.inventory.delete_links(ev.name, gone, ev.conn)
     ev.stats["links_written"] += len(changed)
     ev.stats["links_removed"] += len(gone)
-    return changed + [old[key] for key in gone] + [old[_key(link)] for link in changed if _key(link) in old]
+    return changed + [old[key] for key in gone] + [old[link_key(link)] for link in changed if link_key(link) in old]

@@ -26,7 +26,7 @@ from calipso_core.listener import declare_queues
 from calipso_core.scan.cliques import build_cliques
 from calipso_core.scan.context import ScanContext
 from calipso_core.scan.engine import InventoryScan, assign_paths, collector_paused, environment_root
-from calipso_core.scan.links import find_links
+from calipso_core.scan.links import find_links, link_key
 from calipso_core.scan.tree import ROOT, ScannerTree
 from calipso_core.store.inventory import (
     DOC_HASH,
@@ -104,6 +104,9 @@ class Scan:
         return summary
 
     def _phases(self, ctx: ScanContext, summary: ScanSummary) -> None:
+        """The phases asked for. Each returns how many rows of its table it changed (written
+        or deleted) and how many it found: a table's statistics are refreshed after a phase
+        that changed enough of it."""
         self._declare_queues(summary)
         if self.clear:
             self._clear()
@@ -122,7 +125,6 @@ class Scan:
     # -- phases ------------------------------------------------------------------------
 
     def _inventory(self, ctx: ScanContext, summary: ScanSummary) -> tuple[int, int]:
-        """Each phase returns how many rows it changed (written or deleted) and how many it found."""
         tree = ScannerTree.from_plugins(self.app.plugins)
         root, scanner = self._root(tree)
         store = self.app.inventory
@@ -169,7 +171,7 @@ class Scan:
         with store.engine.begin() as conn:
             # Written: the links whose digest differs from the stored one; deleted: those no
             # longer found (but the links of a finder that failed); the others are left.
-            found = {_link_key(link): link for link in result.links}
+            found = {link_key(link): link for link in result.links}
             hashes = {key: content_hash(link) for key, link in found.items()}
             query = select(links.c.link_type, links.c.source_id, links.c.target_id, doc_hash).where(
                 links.c.environment == ctx.name)
@@ -244,10 +246,6 @@ class Scan:
 
 def _jsonb(value):
     return literal(value, JSONB)
-
-
-def _link_key(link: dict) -> tuple[str, str, str]:
-    return link["link_type"], link["source_id"], link["target_id"]
 
 
 def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[dict] | None = None

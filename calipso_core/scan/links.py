@@ -30,6 +30,11 @@ class LinksResult:
         return {t for finder in finders if finder.name in failed for t in finder.link_types}
 
 
+def link_key(link: Document) -> tuple[str, str, str]:
+    """What identifies a link: its type, source and target."""
+    return link["link_type"], link["source_id"], link["target_id"]
+
+
 def link(link_type: str, source: Document, target: Document, name: str, network: str | None = None,
          state: str = "up", **attributes) -> Document:
     """A link document for a link finder to return; ``network`` and the other attributes
@@ -78,7 +83,7 @@ def find_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
                 result.failures.append((finder.name, f"returned a link of type {link['link_type']!r}, "
                                                      f"not one of {', '.join(finder.link_types)}"))
                 continue
-            key = (link["link_type"], link["source_id"], link["target_id"])
+            key = link_key(link)
             if key not in seen:
                 seen.add(key)
                 result.links.append({"state": "up", "attributes": {}, "implicit": False, **link})
