@@ -17,6 +17,8 @@ Revises: 0006
 
 from alembic import op
 
+from calipso_core.migrations.triggers import swap_trigger_function
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -35,24 +37,15 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def _swap_trigger_function(old: str, new: str) -> None:
-    """Create ``inventory_version_started`` again, calling ``new`` instead of ``old``
-    (its condition names every content column: it is kept as it is)."""
-    bind = op.get_bind()
-    definition = bind.exec_driver_sql(
-        "SELECT pg_get_triggerdef(oid) FROM pg_trigger"
-        " WHERE tgrelid = 'inventory'::regclass AND tgname = 'inventory_version_started'").scalar_one()
-    bind.exec_driver_sql("DROP TRIGGER inventory_version_started ON inventory;\n"
-                         + definition.replace(f"FUNCTION {old}()", f"FUNCTION {new}()") + ";")
-
-
 def upgrade() -> None:
     op.execute("ALTER TABLE inventory ADD COLUMN IF NOT EXISTS doc_hash text")
     op.execute(FUNCTION)
-    _swap_trigger_function("calipso_version_started", "calipso_object_version_started")
+    swap_trigger_function("inventory", "inventory_version_started", "calipso_version_started",
+                          "calipso_object_version_started")
 
 
 def downgrade() -> None:
-    _swap_trigger_function("calipso_object_version_started", "calipso_version_started")
+    swap_trigger_function("inventory", "inventory_version_started", "calipso_object_version_started",
+                          "calipso_version_started")
     op.execute("DROP FUNCTION calipso_object_version_started()")
     op.execute("ALTER TABLE inventory DROP COLUMN doc_hash")

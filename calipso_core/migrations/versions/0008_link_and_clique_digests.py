@@ -21,6 +21,8 @@ Revises: 0007
 
 from alembic import op
 
+from calipso_core.migrations.triggers import swap_trigger_function
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -44,20 +46,10 @@ CREATE TRIGGER cliques_digest_outdated BEFORE UPDATE ON cliques FOR EACH ROW
 """
 
 
-def _swap_links_trigger_function(old: str, new: str) -> None:
-    """Create ``links_version_started`` again, calling ``new`` instead of ``old`` (its
-    condition, every content column, is kept)."""
-    bind = op.get_bind()
-    definition = bind.exec_driver_sql(
-        "SELECT pg_get_triggerdef(oid) FROM pg_trigger"
-        " WHERE tgrelid = 'links'::regclass AND tgname = 'links_version_started'").scalar_one()
-    bind.exec_driver_sql("DROP TRIGGER links_version_started ON links;\n"
-                         + definition.replace(f"FUNCTION {old}()", f"FUNCTION {new}()") + ";")
-
-
 def upgrade() -> None:
     op.execute("ALTER TABLE links ADD COLUMN IF NOT EXISTS doc_hash text")
-    _swap_links_trigger_function("calipso_version_started", "calipso_object_version_started")
+    swap_trigger_function("links", "links_version_started", "calipso_version_started",
+                          "calipso_object_version_started")
     op.execute("ALTER TABLE cliques ADD COLUMN IF NOT EXISTS doc_hash text")
     op.execute(CLIQUE_TRIGGER)
 
@@ -66,5 +58,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER cliques_digest_outdated ON cliques")
     op.execute("DROP FUNCTION calipso_digest_outdated()")
     op.execute("ALTER TABLE cliques DROP COLUMN doc_hash")
-    _swap_links_trigger_function("calipso_object_version_started", "calipso_version_started")
+    swap_trigger_function("links", "links_version_started", "calipso_object_version_started",
+                          "calipso_version_started")
     op.execute("ALTER TABLE links DROP COLUMN doc_hash")
