@@ -17,21 +17,18 @@ Revises: 0006
 
 from alembic import op
 
-from calipso_core.migrations.triggers import swap_trigger_function
+from calipso_core.migrations.triggers import CLEAR_OUTDATED_DIGEST, swap_trigger_function
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-FUNCTION = """
+FUNCTION = f"""
 CREATE FUNCTION calipso_object_version_started() RETURNS trigger AS $$
 BEGIN
     NEW.valid_from := now();
-    IF NEW.doc_hash IS NOT DISTINCT FROM OLD.doc_hash THEN
-        NEW.doc_hash := NULL;  -- changed by a writer that did not say what it wrote
-    END IF;
-    RETURN NEW;
+{CLEAR_OUTDATED_DIGEST}    RETURN NEW;
 END
 $$ LANGUAGE plpgsql;
 """

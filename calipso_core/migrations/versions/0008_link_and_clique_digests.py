@@ -21,7 +21,7 @@ Revises: 0007
 
 from alembic import op
 
-from calipso_core.migrations.triggers import swap_trigger_function
+from calipso_core.migrations.triggers import CLEAR_OUTDATED_DIGEST, swap_trigger_function
 
 revision = "0008"
 down_revision = "0007"
@@ -33,10 +33,7 @@ OLD, NEW = (", ".join(f"{row}.{c}" for c in CLIQUE_CONTENT) for row in ("OLD", "
 CLIQUE_TRIGGER = f"""
 CREATE FUNCTION calipso_digest_outdated() RETURNS trigger AS $$
 BEGIN
-    IF NEW.doc_hash IS NOT DISTINCT FROM OLD.doc_hash THEN
-        NEW.doc_hash := NULL;  -- changed by a writer that did not say what it wrote
-    END IF;
-    RETURN NEW;
+{CLEAR_OUTDATED_DIGEST}    RETURN NEW;
 END
 $$ LANGUAGE plpgsql;
 
