@@ -265,7 +265,7 @@ def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[d
         found = {c["focal_point"]: c for c in build_cliques(env, types, constraints, objects_of_type, all_links)}
         hashes = {focal: content_hash(c) for focal, c in found.items()}
         stored = dict(conn.execute(select(cliques.c.focal_point, doc_hash).where(cliques.c.environment == name)).all())
-        outdated = [focal for focal, digest in stored.items() if hashes.get(focal) != digest]
+        outdated = [focal for focal, digest in stored.items() if focal not in hashes or hashes[focal] != digest]
         if outdated:
             conn.execute(delete(cliques).where(cliques.c.environment == name, one_of(cliques.c.focal_point, outdated)))
         at = datetime.now(UTC)

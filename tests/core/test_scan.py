@@ -272,6 +272,17 @@ def test_a_rescan_writes_only_the_links_and_cliques_that_changed(toy, monkeypatc
     assert _stored_links_and_cliques(app) == held
 
 
+def test_a_rescan_deletes_the_cliques_no_longer_found_whoever_wrote_them(toy):
+    """A clique the listener wrote has no digest: it goes too when its focal point does."""
+    app, cloud = toy
+    Scan(app, "toy").run()
+    with app.engine.begin() as conn:  # as the listener rewrites a clique: without a digest
+        conn.exec_driver_sql("UPDATE cliques SET nodes = '{node-5}' WHERE focal_point = 'node-5'")
+    del cloud.hosts["node-5"]
+    assert Scan(app, "toy").run().cliques == 5
+    assert sorted(row.focal_point for row in _stored_links_and_cliques(app)[1]) == [f"node-{h}" for h in range(5)]
+
+
 def test_rescanning_one_object_touches_only_its_subtree(toy):
     app, cloud = toy
     Scan(app, "toy").run()
