@@ -173,9 +173,11 @@ class Scan:
             # longer found (but the links of a finder that failed); the others are left.
             found = {link_key(link): link for link in result.links}
             hashes = {key: content_hash(link) for key, link in found.items()}
-            query = select(links.c.link_type, links.c.source_id, links.c.target_id, doc_hash).where(
+            query = select(links.c.link_type, links.c.source_id, links.c.target_id, links.c.id, doc_hash).where(
                 links.c.environment == ctx.name)
-            stored = {tuple(row[:3]): row[3] for row in conn.execute(query)}
+            ids, stored = {}, {}
+            for link_type, source, target, link_id, digest in conn.execute(query):
+                ids[link_type, source, target], stored[link_type, source, target] = link_id, digest
             changed = [{**link, "last_scanned": self.started, DOC_HASH: hashes[key]}
                        for key, link in found.items() if stored.get(key) != hashes[key]]
             store.upsert_links(ctx.name, changed, conn)
@@ -183,7 +185,8 @@ class Scan:
             gone = [key for key in stored if key not in found and key[0] not in kept]
             store.delete_links(ctx.name, gone, conn)
             if not kept:  # what is stored now, ids and all: the cliques phase need not read it back
-                ids = store.link_ids(ctx.name, conn)
+                if not ids.keys() >= found.keys():  # new links: their ids
+                    ids = store.link_ids(ctx.name, conn)
                 self.stored_links = [{**link, "id": ids[key]} for key, link in found.items()]
             for finder, text in result.failures:
                 summary.errors.append(f"link finder {finder}: {text}")
