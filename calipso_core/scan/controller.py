@@ -33,6 +33,7 @@ from calipso_core.store.inventory import (
     analyze,
     content_hash,
     copy_rows,
+    digest_changes,
     doc_hash,
     one_of,
     split_document,
@@ -178,11 +179,11 @@ class Scan:
             ids, stored = {}, {}
             for link_type, source, target, link_id, digest in conn.execute(query):
                 ids[link_type, source, target], stored[link_type, source, target] = link_id, digest
-            changed = [{**link, "last_scanned": self.started, DOC_HASH: hashes[key]}
-                       for key, link in found.items() if stored.get(key) != hashes[key]]
+            written, gone = digest_changes(stored, hashes)
+            changed = [{**found[key], "last_scanned": self.started, DOC_HASH: hashes[key]} for key in written]
             store.upsert_links(ctx.name, changed, conn)
             kept = result.failed_types(finders)
-            gone = [key for key in stored if key not in found and key[0] not in kept]
+            gone = [key for key in gone if key[0] not in kept]
             store.delete_links(ctx.name, gone, conn)
             if not kept:  # what is stored now, ids and all: the cliques phase need not read it back
                 if not ids.keys() >= found.keys():  # new links: their ids
@@ -268,14 +269,14 @@ def rebuild_cliques(engine, store, env: dict, objects_of_type, all_links: list[d
         found = {c["focal_point"]: c for c in build_cliques(env, types, constraints, objects_of_type, all_links)}
         hashes = {focal: content_hash(c) for focal, c in found.items()}
         stored = dict(conn.execute(select(cliques.c.focal_point, doc_hash).where(cliques.c.environment == name)).all())
-        outdated = [focal for focal, digest in stored.items() if focal not in hashes or hashes[focal] != digest]
+        written, gone = digest_changes(stored, hashes)
+        outdated = gone + [focal for focal in written if focal in stored]
         if outdated:
             conn.execute(delete(cliques).where(cliques.c.environment == name, one_of(cliques.c.focal_point, outdated)))
         at = datetime.now(UTC)
-        written = [{**split_document(cliques, name, {**c, "last_scanned": at}), DOC_HASH: hashes[focal]}
-                   for focal, c in found.items() if stored.get(focal) != hashes[focal]]
-        copy_rows(conn, cliques, written)
-    return len(found), len(written) + len(set(outdated) - found.keys())
+        copy_rows(conn, cliques, [{**split_document(cliques, name, {**found[focal], "last_scanned": at}),
+                                   DOC_HASH: hashes[focal]} for focal in written])
+    return len(found), len(written) + len(gone)
 
 
 class _StreamedWrites:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -146,6 +146,15 @@ def content_hash(doc: Document) -> str:
     content = {k: v for k, v in doc.items() if k not in ("last_scanned", DOC_HASH)} if (
         "last_scanned" in doc or DOC_HASH in doc) else doc  # a fetcher's documents have neither
     return hashlib.blake2b(dumps(content).encode(), digest_size=16).hexdigest()
+
+
+def digest_changes(stored: Mapping[Any, str | None], digests: Mapping[Any, str]) -> tuple[list, list]:
+    """What a scan that keeps digests writes and deletes, given the stored digest of each
+    key (None: written without one) and the digest of each key it found: the keys found
+    whose digest is not the stored one (new, changed, or written by another writer), and
+    the stored keys no longer found."""
+    return [key for key, digest in digests.items() if stored.get(key) != digest], [
+        key for key in stored if key not in digests]
 
 
 def _cast_type(column) -> str:
