@@ -75,6 +75,10 @@ class Scan:
                  clear: bool = False, concurrency: int = 16, progress: Progress | None = None):
         self.app = app
         self.env = app.environments.get(env_name)
+        # Loaded here, not inside a phase: a library that leaves garbage cycles holding the
+        # frames of its import (netaddr does) would keep that phase's locals, everything
+        # the scan found, alive until the collector runs.
+        self.plugins = app.plugins
         self.only = only
         self.object_id = object_id
         self.clear = clear
@@ -126,7 +130,7 @@ class Scan:
     # -- phases ------------------------------------------------------------------------
 
     def _inventory(self, ctx: ScanContext, summary: ScanSummary) -> tuple[int, int]:
-        tree = ScannerTree.from_plugins(self.app.plugins)
+        tree = ScannerTree.from_plugins(self.plugins)
         root, scanner = self._root(tree)
         store = self.app.inventory
         with store.engine.begin() as conn:
@@ -165,7 +169,7 @@ class Scan:
         return writes.changed + len(removed), len(writes.written)
 
     def _links(self, ctx: ScanContext, summary: ScanSummary) -> tuple[int, int]:
-        finders = list(self.app.plugins.records("calipso_link_finders").values())
+        finders = list(self.plugins.records("calipso_link_finders").values())
         result = find_links(ctx, finders)
         self.progress("links", 1, 1)
         store = self.app.inventory

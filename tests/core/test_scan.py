@@ -6,6 +6,7 @@ import gc
 import threading
 import time
 import weakref
+from functools import cached_property
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -426,6 +427,41 @@ def test_what_a_walk_or_a_rescan_read_is_freed_without_the_cyclic_collector():
         del scoped
         assert gone() is None
         assert live.keep(("networks", "r1"), list) == ["net-1"]  # kept by the parent, as asked
+
+
+class _PluginsLeavingACycle(Calipso):
+    """Plugins whose loading leaves a garbage cycle that holds the frame it ran in and its
+    callers' (netaddr's import leaves its own exceptions so)."""
+
+    @cached_property
+    def plugins(self):
+        try:
+            raise LookupError("left in a cycle")
+        except LookupError as error:
+            error.itself = error  # the error -> its traceback -> this frame -> the callers'
+        return self.loaded
+
+
+def test_what_a_scan_found_is_freed_when_it_ends_whatever_the_plugins_left(toy, monkeypatch):
+    app, _ = toy
+    walks = []
+
+    class WatchedScan(controller.InventoryScan):
+        def run(self, *args):
+            result = super().run(*args)
+            walks.append(weakref.ref(result))
+            return result
+
+    monkeypatch.setattr(controller, "InventoryScan", WatchedScan)
+    fresh = _PluginsLeavingACycle(app._database_url)
+    fresh.engine, fresh.loaded = app.engine, app.plugins
+    gc.collect()
+    gc.disable()
+    try:
+        assert Scan(fresh, "toy").run().status == "completed"
+        assert len(walks) == 1 and walks[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_forgetting_the_walks_data_keeps_the_working_clients():
