@@ -109,7 +109,7 @@ class OvsSwitch:
 
 def parse_ovs_vsctl_show(text: str, command: str = OVS_VSCTL_SHOW) -> OvsSwitch:
     """The switch, bridges, ports and interfaces in ``ovs-vsctl show`` output."""
-    return _switch(parse_tree(text, command, {"Port": _read_plain_port}))
+    return _switch(parse_tree(text, command, {"Port": _read_plain_ports}))
 
 
 _ATOM = r'"[^"\\\n]*"|[^\s"]+'
@@ -125,19 +125,21 @@ _PLAIN_PORT = re.compile(
 )
 
 
-def _read_plain_port(text: str, start: int) -> tuple[OvsPort, int] | None:
-    """The port at ``start`` read by one pattern, as ``_port`` would read it; None for any
-    other port (or any doubt: ``_port`` then reads it line by line and names the error)."""
-    match = _PLAIN_PORT.match(text, start)
-    if match is None:
-        return None
-    tag, kind, options = match.group("tag", "type", "options")
-    try:
-        interface = OvsInterface(parse_atom(match["interface"]), parse_atom(kind) if kind else "",
-                                 parse_map(options) if options else {})
-        return OvsPort(parse_atom(match["port"]), int(tag) if tag else None, interfaces=(interface,)), match.end()
-    except ValueSyntaxError:
-        return None
+def _read_plain_ports(text: str, start: int) -> tuple[tuple[OvsPort, ...], int] | None:
+    """The port at ``start`` and those after it read by one pattern each, as ``_port``
+    would read them; None if the first is any other port (or for any doubt: ``_port``
+    then reads it line by line and names the error)."""
+    ports, position, match_at = [], start, _PLAIN_PORT.match
+    while (match := match_at(text, position)) is not None:
+        tag, kind, options = match.group("tag", "type", "options")
+        try:
+            interface = OvsInterface(parse_atom(match["interface"]), parse_atom(kind) if kind else "",
+                                     parse_map(options) if options else {})
+        except ValueSyntaxError:
+            break
+        ports.append(OvsPort(parse_atom(match["port"]), int(tag) if tag else None, interfaces=(interface,)))
+        position = match.end()
+    return (tuple(ports), position) if ports else None
 
 
 def _settings(item: Item, known: frozenset[str], nested: tuple[str, ...]) -> tuple[dict, Other, dict]:
@@ -198,12 +200,11 @@ def _remote(item: Item) -> OvsRemote:
 def _bridge(item: Item) -> OvsBridge:
     values, other, children = _settings(item, frozenset({"fail_mode", "datapath_type"}), ("Controller", "Port"))
     controllers = tuple(map(_remote, children["Controller"]))
-    return OvsBridge(_name(item), controllers, **values, ports=tuple(map(_port, children["Port"])), other=other)
+    ports = tuple(port for child in children["Port"] for port in child.parsed or (_port(child),))
+    return OvsBridge(_name(item), controllers, **values, ports=ports, other=other)
 
 
 def _port(item: Item) -> OvsPort:
-    if item.parsed is not None:
-        return item.parsed
     values, other, children = _settings(item, frozenset({"tag", "trunks"}), ("Interface",))
     return OvsPort(_name(item), **values, interfaces=tuple(map(_interface, children["Interface"])), other=other)
 

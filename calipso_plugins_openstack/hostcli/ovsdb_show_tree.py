@@ -14,8 +14,9 @@ KINDS = ("Manager", "Bridge", "Controller", "Port", "Interface")
 _KIND_SET = frozenset(KINDS)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-#: Reads a whole item, given the text and where the item's line starts: what it read and
-#: where the item ends, or None to leave the item to the tree.
+#: Reads a whole item, and as many of the items alike that follow it as it can, given the
+#: text and where the item's line starts: what it read and where the last item ends, or
+#: None to leave the item to the tree.
 Reader = Callable[[str, int], "tuple[Any, int] | None"]
 
 
@@ -37,8 +38,9 @@ class Item:
 
 def parse_tree(text: str, command: str, readers: Mapping[str, Reader] | None = None) -> Item:
     """The root item (the switch UUID) with everything nested under it. ``readers``: by
-    kind, a reader that takes an item of that kind with all its lines at once (a bridge
-    lists hundreds of ports alike); an item it read has no children but ``parsed``."""
+    kind, a reader that takes items of that kind with all their lines at once (a bridge
+    lists hundreds of ports alike); the item at which it started has no children but
+    ``parsed``, what it read of that item and the ones after."""
     readers = readers or {}
     root: Item | None = None
     stack: list[Item] = []

@@ -126,10 +126,11 @@ PLAIN_AND_NOT = FULL_SHOW.replace("    Bridge br-ex", """\
 ])
 def test_ports_read_whole_are_what_reading_them_line_by_line_gives(name, line_by_line):
     text = recorded(name) if name else PLAIN_AND_NOT
-    root = parse_tree(text, "ovs-vsctl show", {"Port": ovs_vsctl._read_plain_port})
-    ports = [port for bridge in root.children if bridge.kind == "Bridge" for port in bridge.children
-             if port.kind == "Port"]
-    assert len(ports) >= 3 and [port.value for port in ports if port.parsed is None] == line_by_line
+    root = parse_tree(text, "ovs-vsctl show", {"Port": ovs_vsctl._read_plain_ports})
+    items = [item for bridge in root.children if bridge.kind == "Bridge" for item in bridge.children
+             if item.kind == "Port"]
+    read_whole = [port for item in items if item.parsed for port in item.parsed]
+    assert len(read_whole) >= 3 and [item.value for item in items if item.parsed is None] == line_by_line
     assert parse_ovs_vsctl_show(text) == ovs_vsctl._switch(parse_tree(text, "ovs-vsctl show"))
 
 
