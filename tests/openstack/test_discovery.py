@@ -26,6 +26,15 @@ def test_a_scan_finds_exactly_the_lab(calipso, lab_environment, driver, types):
     assert summary.cliques > 14
 
 
+@pytest.mark.parametrize(("driver", "types"), [("OVS", "vxlan"), ("LXB", "vlan")])
+def test_a_scan_of_fifty_hosts_finds_exactly_the_lab(calipso, lab_environment, driver, types):
+    lab = lab_environment(seed=7, hosts=50, instances=500, mechanism_driver=driver, type_driver=types)
+    summary = Scan(calipso, lab.options.env_name, concurrency=16).run()
+    assert summary.status == "completed", summary.errors
+    assert summary.objects["host"] == 50 and summary.objects["instance"] == 500
+    assert lab_differences(calipso, lab) == []
+
+
 def test_an_unreachable_host_completes_with_errors(calipso, lab_environment):
     lab = lab_environment(seed=4, hosts=5, instances=8)
     assert Scan(calipso, lab.options.env_name).run().status == "completed"
