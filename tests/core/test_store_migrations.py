@@ -3,6 +3,8 @@ under the next, and back."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, make_url, text
@@ -181,3 +183,23 @@ def test_a_links_and_a_cliques_digest_are_kept_until_a_writer_changes_them_witho
         conn.exec_driver_sql("UPDATE links SET state = 'down'")
         conn.exec_driver_sql("UPDATE cliques SET nodes = '{h2}'")
         assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE kind = 'link'").scalar() == 2
+
+
+def test_a_large_clique_is_stored_as_it_is_and_compressed_again_after_a_downgrade(engine):
+    db.upgrade(engine)
+    nodes = [f"vnic-{i:05d}-on-the-same-network" for i in range(2000)]  # 70 kB, most of it alike
+    write = text("INSERT INTO cliques (environment, focal_point, focal_point_type, clique_type, nodes, doc)"
+                 " VALUES (:env, :focal, 'network', 'network', :nodes, CAST(:doc AS jsonb))")
+
+    def stored_sizes(focal: str) -> tuple[int, int]:
+        with engine.begin() as conn:
+            conn.execute(write, {"env": ENV, "focal": focal, "nodes": nodes,
+                                 "doc": json.dumps({"links": list(range(10_000, 20_000))})})
+            return tuple(conn.execute(text("SELECT pg_column_size(nodes), pg_column_size(doc) FROM cliques"
+                                           " WHERE focal_point = :focal"), {"focal": focal}).one())
+
+    whole = stored_sizes("net-1")
+    command.downgrade(db._alembic_config(engine), "0008")
+    compressed = stored_sizes("net-2")
+    assert whole[0] > 60_000 and whole[1] > 50_000
+    assert compressed[0] < whole[0] / 3 and compressed[1] < whole[1] / 2
