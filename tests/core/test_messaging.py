@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from calipso_core import messaging
 from calipso_core.messaging import (
     Backoff,
     MessagingError,
@@ -217,6 +218,30 @@ def test_what_arrives_while_a_batch_is_applied_comes_as_one_batch(settings, neut
         release.set()
         assert done.wait(30)
     assert batches == [[0], list(range(1, 60))]
+
+
+def test_after_a_large_batch_the_next_poll_takes_the_backlog(settings, neutron, monkeypatch):
+    """A poll takes messages from the connection only for its batch timeout, however many
+    wait there; after a large batch the next poll takes them for ``BACKLOG_POLL``."""
+    monkeypatch.setattr(messaging, "BACKLOG_BATCH", 2)
+    batches, first, release, done = [], threading.Event(), threading.Event(), threading.Event()
+
+    def handle(batch):
+        batches.append(len(batch))
+        first.set()
+        release.wait(30)  # the backlog gathers while the first batch is applied
+        if sum(batches) >= 801:
+            done.set()
+
+    with NotificationListener(settings, env_name(), handle, batch_size=300, batch_timeout=0.005):
+        neutron.send("network.controller", "subnet.update.end", "INFO", {"n": 0})
+        assert first.wait(30)
+        for n in range(1, 801):
+            neutron.send("network.controller", "subnet.update.end", "INFO", {"n": n})
+        release.set()
+        assert done.wait(60)
+    assert batches[0] == 1 and sum(batches) == 801
+    assert 300 in batches  # not 5 ms worth of messages, as every poll took before
 
 
 def test_quorum_queues_are_declared_as_quorum_and_deliver(rabbitmq, settings):
