@@ -335,7 +335,7 @@ class NotificationListener:
             self._server = oslo_messaging.get_notification_listener(self._transport, targets, [endpoint], **common)
         self._without_duplicate_cache()
         if batch_size and workers == 1:
-            self._one_batch_at_a_time()
+            self._one_batch_at_a_time(batch_timeout)
         self._started = False
 
     def declare_queues(self) -> None:
@@ -377,7 +377,7 @@ class NotificationListener:
 
         self._server._create_listener = create_listener
 
-    def _one_batch_at_a_time(self) -> None:
+    def _one_batch_at_a_time(self, batch_timeout: float) -> None:
         """Poll for the next batch only once the worker is done with the last one (waiting
         at most ``BATCH_WAIT``). oslo's poll thread otherwise cuts what arrives into a batch
         per ``batch_timeout`` and queues them all: under a backlog the worker applied batches
@@ -387,7 +387,6 @@ class NotificationListener:
         takes them for up to ``BACKLOG_POLL``."""
         server = self._server
         process = server._process_incoming
-        quiet: list[float] = []  # the configured batch timeout, once the listener exists
 
         def process_then_signal(incoming, done: threading.Event):
             try:
@@ -399,8 +398,8 @@ class NotificationListener:
             done = threading.Event()
             server._work_executor.submit(process_then_signal, incoming, done)
             done.wait(BATCH_WAIT)
-            quiet[:] = quiet or [server.listener.batch_timeout]  # the adapter the poll thread reads
-            server.listener.batch_timeout = BACKLOG_POLL if len(incoming) >= BACKLOG_BATCH else quiet[0]
+            # read by the poll thread (this one) at its next poll
+            server.listener.batch_timeout = BACKLOG_POLL if len(incoming) >= BACKLOG_BATCH else batch_timeout
 
         server._on_incoming = on_incoming
 
