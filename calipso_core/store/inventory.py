@@ -382,7 +382,7 @@ class Inventory:
         return join_document(row) if row else None
 
     def get_many(self, environment: str, ids: Iterable[str], conn: Connection | None = None) -> list[Document]:
-        query = select(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(list(ids)))
+        query = select(inventory).where(inventory.c.environment == environment, one_of(inventory.c.id, ids))
         return self._documents(query, conn)
 
     def children(self, environment: str, object_id: str, conn: Connection | None = None) -> list[Document]:
@@ -457,7 +457,7 @@ class Inventory:
         ids = list(ids)
         with self.connect(conn) as c:
             result = c.execute(
-                delete(inventory).where(inventory.c.environment == environment, inventory.c.id.in_(ids))
+                delete(inventory).where(inventory.c.environment == environment, one_of(inventory.c.id, ids))
             )
             self.delete_links_of(environment, ids, c)
         return result.rowcount
@@ -498,7 +498,7 @@ class Inventory:
         """Links whose source or target is one of ``ids``."""
         ids = list(ids)
         query = select(links).where(
-            links.c.environment == environment, or_(links.c.source_id.in_(ids), links.c.target_id.in_(ids))
+            links.c.environment == environment, or_(one_of(links.c.source_id, ids), one_of(links.c.target_id, ids))
         )
         return self._documents(query.order_by(links.c.id), conn)
 
@@ -507,7 +507,7 @@ class Inventory:
         if not ids:
             return 0
         query = delete(links).where(
-            links.c.environment == environment, or_(links.c.source_id.in_(ids), links.c.target_id.in_(ids))
+            links.c.environment == environment, or_(one_of(links.c.source_id, ids), one_of(links.c.target_id, ids))
         )
         with self.connect(conn) as c:
             return c.execute(query).rowcount
