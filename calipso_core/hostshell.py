@@ -13,13 +13,15 @@ from calipso_core.sshclient import SshPool
 
 
 def ssh_pool(ctx: ScanContext) -> SshPool:
-    """The scan's SSH pool, from the environment's ``CLI`` section. Host keys are recorded
-    in the section's ``known_hosts`` file (by default ``$CALIPSO_HOME/known_hosts``)."""
+    """The scan's SSH pool, from the environment's ``CLI`` section: it asks at most the
+    scan's ``concurrency`` hosts at once, whichever of the scan's pools asks. Host keys are
+    recorded in the section's ``known_hosts`` file (by default ``$CALIPSO_HOME/known_hosts``)."""
 
     def build(c: ScanContext) -> SshPool:
         section = dict(c.section("CLI"))
         section.setdefault("known_hosts", str(calipso_home() / "known_hosts"))
-        return SshPool(section)  # it logs every host key it records on first use
+        # it logs every host key it records on first use
+        return SshPool(section, hosts_at_once=c.settings.get("concurrency"))
 
     return ctx.client("ssh", build)
 

@@ -250,14 +250,18 @@ class SshPool:
         *,
         jump: bool | None = None,
         channels_per_host: int = 8,
+        hosts_at_once: int | None = None,
         connect_timeout: float = 10.0,
         connect_attempts: int = 3,
         retry_backoff: float = 0.2,
         on_new_host_key: NewHostKeyCallback | None = None,
     ):
         """``config`` is the environment's CLI section (see ``SshSettings.from_config``);
-        at most ``channels_per_host`` commands run at once on one host, the others wait."""
+        at most ``channels_per_host`` commands run at once on one host, and at most
+        ``hosts_at_once`` commands (with their connecting) on all hosts together, whatever
+        the threads that ask; the others wait."""
         self.settings = SshSettings.from_config(config, jump)
+        self._running = threading.BoundedSemaphore(hosts_at_once or 1 << 30)
         self.known_hosts = KnownHosts(self.settings.known_hosts, on_new_host_key)
         self.channels_per_host, self.connect_timeout = channels_per_host, connect_timeout
         self.connect_attempts, self.retry_backoff = max(1, connect_attempts), retry_backoff
@@ -273,6 +277,14 @@ class SshPool:
     def run(self, host: str, command: str, timeout: float = 60.0) -> CommandResult:
         """Run ``command`` on ``host`` and return all it printed once it has exited."""
         started = time.monotonic()
+        if not self._running.acquire(timeout=timeout):
+            raise CommandTimeout(host, command, timeout)
+        try:
+            return self._run(host, command, timeout, started)
+        finally:
+            self._running.release()
+
+    def _run(self, host: str, command: str, timeout: float, started: float) -> CommandResult:
         deadline = started + timeout
         for attempt in (1, 2):  # a kept connection found dead is replaced once
             connection = self._connection(host)

@@ -92,3 +92,35 @@ def test_a_scan_asks_no_more_hosts_at_once_than_its_concurrency(calipso, lab_env
     monkeypatch.setattr(lab.ssh, "execute", counting)
     assert Scan(calipso, lab.options.env_name, concurrency=2).run().status == "completed"
     assert most == 2
+
+
+def test_the_bound_holds_when_hosts_fail_their_gathering(calipso, lab_environment, monkeypatch):
+    """A host whose state cannot be gathered still gets its fetchers' own commands (run
+    apart, by the fetchers' pool): they count against the same bound."""
+    lab = lab_environment(seed=6, hosts=8, instances=8, latency_ms=(20, 20))
+    for host in lab.model.hosts:
+        lab.ssh.set_fault(host, garbage_pattern="ip netns list")  # the gathering's first round trip
+    asked: Counter = Counter()
+    most, apart, lock = 0, set(), threading.Lock()
+    execute = lab.ssh.execute
+
+    def counting(host, command):
+        nonlocal most
+        with lock:
+            asked[host] += 1
+            most = max(most, len(+asked))
+            if "ip netns list" not in command:
+                apart.add(host)
+        try:
+            return execute(host, command)
+        finally:
+            with lock:
+                asked[host] -= 1
+
+    monkeypatch.setattr(lab.ssh, "execute", counting)
+    summary = Scan(calipso, lab.options.env_name, concurrency=2).run()
+    assert summary.status == "completed_with_errors"
+    assert len(summary.errors) >= len(lab.model.hosts)
+    switching = {h.name for h in lab.model.hosts.values() if not h.has_role("controller")}
+    assert apart >= switching  # every host with a switch got its fetchers' own commands
+    assert most == 2
