@@ -139,9 +139,8 @@ def refresh_network(ev, network_id: str, region: str, body: dict | None = None) 
     sources.seed(("openstack", "ports", region), lambda: ports)
     result = rescan_subtree(ev, folder, "openstack.networks", sources, sweep=False)
     revisions = {p["id"]: p.get("revision_number") for p in ports} | {network_id: body.get("revision_number")}
-    for doc in result.written:
-        if isinstance(revisions.get(doc["id"]), int):
-            ev.stamp(doc["id"], revision_number=revisions[doc["id"]])
+    ev.stamp_many({doc["id"]: {"revision_number": revisions[doc["id"]]} for doc in result.written
+                   if isinstance(revisions.get(doc["id"]), int)})
     hosts_of_written_ports(ev, result)
     return ev.get(network_id)
 

@@ -209,3 +209,6 @@ def test_a_renamed_network_relabels_its_instances_and_rescans_only_its_network_n
     assert len(below) > len(ports)  # its ports folder and ports, its DHCP vService's vNICs folder and vNIC
     assert [(o["id"], o["name_path"]) for o in below] == [
         (o["id"], f"{objects[o['parent_id']]['name_path']}/{o['name']}") for o in below]
+    # each object rewritten from the network's refresh keeps the revision it was read at
+    assert objects[network.id]["revision_number"] == lab.model.networks[network.id].revision
+    assert {p.id: objects[p.id]["revision_number"] for p in ports} == {p.id: p.revision for p in ports}
