@@ -41,6 +41,13 @@ COLLECTIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: A request that could not connect, or was answered with one of these statuses (too many
+#: requests, or a proxy or service briefly down), is sent again up to ``RETRIES`` times,
+#: 0.5 s later, then 1 s, then 2 s (keystoneauth's back-off).
+RETRIES = 3
+RETRIABLE_STATUS_CODES = [429, 502, 503, 504]
+
+
 class OpenStackError(CalipsoError):
     """Raised when an OpenStack API cannot be reached or answers with an error; the
     message names the service and the request."""
@@ -62,6 +69,9 @@ class OpenStackApi:
             region_name=region or section.get("region"),
             verify=section.get("cacert", True),
             api_timeout=timeout,
+            connect_retries=RETRIES,
+            status_code_retries=RETRIES,
+            retriable_status_codes=RETRIABLE_STATUS_CODES,
             app_name="calipso",
             load_yaml_config=False,
             load_envvars=False,

@@ -80,6 +80,8 @@ class Lab:
         self.host_commands: list[HostCommands] = []
         self.change_listeners: list[Callable[[Change], None]] = []
         self.amqp_url = options.amqp_url
+        #: What each plugin service's start returned, by service name (e.g. an API server).
+        self.services: dict[str, Any] = {}
         self._handles: list[Any] = []
         self._shells: dict[str, Any] = {}
         self._shells_lock = threading.Lock()
@@ -131,7 +133,7 @@ class Lab:
         try:
             for service in self.plugins.records("calipso_lab_services").values():
                 log.info("starting lab service %s", service.name)
-                handle = service.start(self)
+                handle = self.services[service.name] = service.start(self)
                 if handle is not None:
                     self._handles.append(handle)
             # Real hosts have their state at hand: each lab host builds its switching view

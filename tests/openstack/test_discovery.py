@@ -50,6 +50,25 @@ def test_an_unreachable_host_completes_with_errors(calipso, lab_environment):
     assert lab_differences(calipso, lab) == []
 
 
+def test_an_api_failing_for_a_moment_is_asked_again(calipso, lab_environment):
+    lab = lab_environment(seed=4, hosts=4, instances=6)
+    api = lab.services["openstack-api"]
+    api.add_fault("/RegionOne/compute/v2.1/servers/detail", status=503, times=2)
+    api.add_fault("/RegionOne/network/v2.0/ports", status=502, times=1)
+    summary = Scan(calipso, lab.options.env_name).run()
+    assert summary.status == "completed", summary.errors
+    assert lab_differences(calipso, lab) == []
+    asked = Counter(request.path for request in api.requests)
+    assert asked["/RegionOne/compute/v2.1/servers/detail"] == 3 and asked["/RegionOne/network/v2.0/ports"] == 2
+    # an error that is no passing trouble is not asked again: the fetch fails at once
+    api.add_fault("/RegionOne/network/v2.0/networks", status=500, times=1)
+    summary = Scan(calipso, lab.options.env_name).run()
+    assert summary.status == "completed_with_errors"
+    assert any("500" in error and "/networks" in error for error in summary.errors), summary.errors
+    assert Counter(request.path for request in api.requests)["/RegionOne/network/v2.0/networks"] == (
+        asked["/RegionOne/network/v2.0/networks"] + 1)
+
+
 def test_a_stopped_instances_bridge_is_in_its_own_networks_clique_only(calipso, lab_environment):
     """Its tap is gone, so no vNIC tells the bridge's network: the port its name carries does."""
     lab = lab_environment(seed=5, hosts=4, instances=12, mechanism_driver="OVS", type_driver="vlan")
