@@ -275,14 +275,10 @@ class SshPool:
         self._closed = False
 
     def run(self, host: str, command: str, timeout: float = 60.0) -> CommandResult:
-        """Run ``command`` on ``host`` and return all it printed once it has exited."""
-        started = time.monotonic()
-        if not self._running.acquire(timeout=timeout):
-            raise CommandTimeout(host, command, timeout)
-        try:
-            return self._run(host, command, timeout, started)
-        finally:
-            self._running.release()
+        """Run ``command`` on ``host`` and return all it printed once it has exited
+        (``timeout``: from when it may start, once fewer than ``hosts_at_once`` run)."""
+        with self._running:  # each holder lets go within its own timeout
+            return self._run(host, command, timeout, time.monotonic())
 
     def _run(self, host: str, command: str, timeout: float, started: float) -> CommandResult:
         deadline = started + timeout
