@@ -88,29 +88,37 @@ def test_a_stopped_instances_bridge_is_in_its_own_networks_clique_only(calipso, 
     assert holding == [port.network_id]
 
 
+class HostsAsked:
+    """The lab's SSH answers, watched: the most hosts being asked at once, and the
+    hosts asked something other than ``apart_from``."""
+
+    def __init__(self, lab, monkeypatch, apart_from: str = "\0"):
+        self.most, self.apart, asking, lock = 0, set(), Counter(), threading.Lock()
+        execute = lab.ssh.execute
+
+        def counting(host, command):
+            with lock:
+                asking[host] += 1
+                self.most = max(self.most, len(+asking))
+                if apart_from not in command:
+                    self.apart.add(host)
+            try:
+                return execute(host, command)
+            finally:
+                with lock:
+                    asking[host] -= 1
+
+        monkeypatch.setattr(lab.ssh, "execute", counting)
+
+
 def test_a_scan_asks_no_more_hosts_at_once_than_its_concurrency(calipso, lab_environment, monkeypatch):
     """Whatever asks a host (gathering its state, a fetcher's own commands), and in every
     zone at once: the bound holds for the hosts being asked."""
     lab = lab_environment(seed=6, hosts=8, instances=8, latency_ms=(20, 20))
     assert len({host.zone for host in lab.model.hosts.values()}) >= 2
-    asked: Counter = Counter()
-    most, lock = 0, threading.Lock()
-    execute = lab.ssh.execute
-
-    def counting(host, command):
-        nonlocal most
-        with lock:
-            asked[host] += 1
-            most = max(most, len(+asked))
-        try:
-            return execute(host, command)
-        finally:
-            with lock:
-                asked[host] -= 1
-
-    monkeypatch.setattr(lab.ssh, "execute", counting)
+    asked = HostsAsked(lab, monkeypatch)
     assert Scan(calipso, lab.options.env_name, concurrency=2).run().status == "completed"
-    assert most == 2
+    assert asked.most == 2
 
 
 def test_the_bound_holds_when_hosts_fail_their_gathering(calipso, lab_environment, monkeypatch):
@@ -119,27 +127,10 @@ def test_the_bound_holds_when_hosts_fail_their_gathering(calipso, lab_environmen
     lab = lab_environment(seed=6, hosts=8, instances=8, latency_ms=(20, 20))
     for host in lab.model.hosts:
         lab.ssh.set_fault(host, garbage_pattern="ip netns list")  # the gathering's first round trip
-    asked: Counter = Counter()
-    most, apart, lock = 0, set(), threading.Lock()
-    execute = lab.ssh.execute
-
-    def counting(host, command):
-        nonlocal most
-        with lock:
-            asked[host] += 1
-            most = max(most, len(+asked))
-            if "ip netns list" not in command:
-                apart.add(host)
-        try:
-            return execute(host, command)
-        finally:
-            with lock:
-                asked[host] -= 1
-
-    monkeypatch.setattr(lab.ssh, "execute", counting)
+    asked = HostsAsked(lab, monkeypatch, apart_from="ip netns list")
     summary = Scan(calipso, lab.options.env_name, concurrency=2).run()
     assert summary.status == "completed_with_errors"
     assert len(summary.errors) >= len(lab.model.hosts)
     switching = {h.name for h in lab.model.hosts.values() if not h.has_role("controller")}
-    assert apart >= switching  # every host with a switch got its fetchers' own commands
-    assert most == 2
+    assert asked.apart >= switching  # every host with a switch got its fetchers' own commands
+    assert asked.most == 2
