@@ -99,7 +99,8 @@ def run(url: str) -> list[str]:
         labs: dict[int, tuple[subprocess.Popen, dict]] = {}
         try:
             for hosts, instances in LABS:
-                labs[hosts] = lab, doc = start_lab(hosts, instances, Path(tmp))
+                labs[hosts] = start_lab(hosts, instances, Path(tmp))
+                doc = labs[hosts][1]
                 for number in range(ROUNDS):
                     app.environments.save({**doc, "name": env_name(doc, number)}, replace=True)
             for hosts, concurrency, kind, number in order:
