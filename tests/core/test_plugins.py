@@ -115,3 +115,17 @@ def test_every_hook_is_documented_typed_and_tested():
         assert inspect.signature(spec).return_annotation.startswith("list["), name
         assert name in tests_text, f"no test mentions {name}"
 
+
+
+def test_loading_the_plugins_leaves_the_lab_code_alone():
+    """A scan, the API or a listener loads the plugins; none of them imports the lab (the
+    simulated data centre), whose services are built only when the lab asks for them."""
+    check = ("import sys\n"
+             "from calipso_core.plugins import get_plugin_manager\n"
+             "pm = get_plugin_manager()\n"
+             "print(sorted(m for m in sys.modules if '.lab' in m))\n"
+             "print(sorted(pm.records('calipso_lab_services')))\n")
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
+    lab_modules, services = result.stdout.splitlines()
+    assert lab_modules == "[]"
+    assert "vpp-hosts" in services
