@@ -16,7 +16,7 @@ def register(commands) -> None:
     parser.add_argument("--only", choices=PHASES, help="run one phase only")
     parser.add_argument("--object", dest="object_id", metavar="ID", help="rescan the subtree of one object")
     parser.add_argument("--clear", action="store_true", help="delete the environment's data first")
-    parser.add_argument("--concurrency", type=int, default=16, help="parallel fetches per source (default 16)")
+    parser.add_argument("--concurrency", type=int, default=32, help="parallel fetches per source (default 32)")
     parser.set_defaults(run=run)
 
 

@@ -72,7 +72,7 @@ class Scan:
     """One scan of one environment, as ``calipso scan`` and the scan worker run it."""
 
     def __init__(self, app, env_name: str, only: str | None = None, object_id: str | None = None,
-                 clear: bool = False, concurrency: int = 16, progress: Progress | None = None):
+                 clear: bool = False, concurrency: int = 32, progress: Progress | None = None):
         self.app = app
         self.env = app.environments.get(env_name)
         # Loaded here, not inside a phase: a library that leaves garbage cycles holding the
