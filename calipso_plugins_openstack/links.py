@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.links import link, on_host, oteps, vedges
+from calipso_core.scan.links import instance_vnic_links, link, on_host, oteps, vedges
 from calipso_core.types import Document, LinkFinder
 
 PORT_PREFIXES = ("tap", "qvb", "qvo", "qbr", "brq", "ns-", "qr-", "qg-", "ha-")
@@ -43,16 +43,7 @@ def vnic_networks(ctx: ScanContext) -> dict[str, str | None]:
 
 
 def find_instance_vnic(ctx: ScanContext) -> list[Document]:
-    instances = {i["id"]: i for i in ctx.objects("instance")}
-    networks = vnic_networks(ctx)
-    links = []
-    for vnic in ctx.objects("vnic"):
-        instance = instances.get(vnic.get("instance_id"))
-        if vnic.get("vnic_type") == "instance_vnic" and instance:
-            labels = {n["network"]["id"]: n["network"].get("label") for n in instance.get("network_info", [])}
-            network = networks[vnic["id"]]
-            links.append(link("instance-vnic", instance, vnic, labels.get(network) or vnic["name"], network))
-    return links
+    return instance_vnic_links(ctx, lambda vnic: vnic.get("vnic_type") == "instance_vnic", vnic_networks(ctx))
 
 
 def find_vservice_vnic(ctx: ScanContext) -> list[Document]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from calipso_core.scan.context import ScanContext
-from calipso_core.scan.links import link, on_host, oteps, vedges
+from calipso_core.scan.links import instance_vnic_links, link, on_host, oteps, vedges
 from calipso_core.types import Document, LinkFinder
 
 TUNNEL_TYPES = ("vxlan", "gre", "geneve")
@@ -83,16 +83,7 @@ def domain_networks(ctx: ScanContext) -> dict[str, str | None]:
 
 
 def find_instance_vnic(ctx: ScanContext) -> list[Document]:
-    instances = {i["id"]: i for i in ctx.objects("instance")}
-    networks = vnic_networks(ctx)
-    links = []
-    for vnic in ctx.objects("vnic"):
-        instance = instances.get(vnic.get("instance_id"))
-        if vnic.get("vif_type") == "vhostuser" and instance:
-            labels = {n["network"]["id"]: n["network"].get("label") for n in instance.get("network_info", [])}
-            network = networks[vnic["id"]]
-            links.append(link("instance-vnic", instance, vnic, labels.get(network) or vnic["name"], network))
-    return links
+    return instance_vnic_links(ctx, lambda vnic: vnic.get("vif_type") == "vhostuser", vnic_networks(ctx))
 
 
 def find_vnic_vconnector(ctx: ScanContext) -> list[Document]:

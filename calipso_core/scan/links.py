@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError
@@ -63,6 +63,22 @@ def vedges(ctx: ScanContext) -> list[Document]:
 def oteps(ctx: ScanContext) -> list[Document]:
     """The OTEPs without their ports (their vEdge's tunnel ports)."""
     return ctx.objects("otep", without=("ports",))
+
+
+def instance_vnic_links(ctx: ScanContext, of_instance: Callable[[Document], bool],
+                        networks: Mapping[str, str | None]) -> list[Document]:
+    """The ``instance-vnic`` links of the vNICs ``of_instance`` accepts, each named by the
+    label its network (``networks``: by vNIC) has in its instance's network info, else
+    by the vNIC's name."""
+    instances = {i["id"]: i for i in ctx.objects("instance")}
+    links = []
+    for vnic in ctx.objects("vnic"):
+        instance = instances.get(vnic.get("instance_id"))
+        if of_instance(vnic) and instance:
+            labels = {n["network"]["id"]: n["network"].get("label") for n in instance.get("network_info", [])}
+            network = networks[vnic["id"]]
+            links.append(link("instance-vnic", instance, vnic, labels.get(network) or vnic["name"], network))
+    return links
 
 
 def find_links(ctx: ScanContext, finders: list[LinkFinder]) -> LinksResult:
