@@ -15,6 +15,7 @@ applied after it.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -32,12 +33,14 @@ VERSIONED_EXCHANGE = "nova"
 @dataclass(frozen=True)
 class ListenOptions:
     """How a listener reads: batch size and wait, whether Nova's versioned topic is read,
-    and how often a reconciliation scan repairs what events missed (0: never)."""
+    how often a reconciliation scan repairs what events missed and how often ``listen``
+    logs what it applied (seconds; 0: never)."""
 
     batch_size: int = 1000  # a backlog is taken in large batches: a host rescanned once for many events
     batch_timeout: float = 0.05  # a batch does not wait long to fill: a quiet cloud's events apply at once
     versioned: bool = True
     reconcile_every: float = 0.0
+    report_every: float = 60.0
 
 
 def bus_settings_of(env: Document) -> list:
@@ -118,19 +121,55 @@ class EnvironmentListener:
         self.stop()
 
 
+class _Every:
+    """A time that comes back every ``seconds`` (never when ``seconds`` is not positive)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds if seconds > 0 else math.inf
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def due(self) -> bool:
+        if time.monotonic() < self.at:
+            return False
+        self.at = time.monotonic() + self.seconds
+        return True
+
+
 def listen(app, env_name: str, stop: threading.Event, options: ListenOptions = ListenOptions(),
            on_reconciled: Callable | None = None) -> Counter:
-    """Listen until ``stop`` is set; reconcile every ``options.reconcile_every`` seconds.
+    """Listen until ``stop`` is set; reconcile every ``options.reconcile_every`` seconds and
+    log what was applied every ``options.report_every`` seconds (when anything was).
     Returns the processor's counts (notifications, batches, rejected, stale...)."""
     from calipso_core.events.reconcile import reconcile
 
     with EnvironmentListener(app, env_name, options) as listener:
-        next_repair = time.monotonic() + options.reconcile_every if options.reconcile_every > 0 else None
-        while not stop.wait(1.0 if next_repair is None else max(0.05, min(1.0, next_repair - time.monotonic()))):
-            if next_repair is not None and time.monotonic() >= next_repair:
-                with listener.processor.lock:
-                    repair = reconcile(app, env_name)
+        processor = listener.processor
+        repair, report = _Every(options.reconcile_every), _Every(options.report_every)
+        reported = (time.monotonic(), Counter(processor.stats))
+        while not stop.wait(max(0.05, min(1.0, repair.left(), report.left()))):
+            if repair.due():
+                with processor.lock:
+                    repaired = reconcile(app, env_name)
                 if on_reconciled:
-                    on_reconciled(repair)
-                next_repair = time.monotonic() + options.reconcile_every
-    return listener.processor.stats
+                    on_reconciled(repaired)
+            if report.due():
+                reported = _report(env_name, processor, *reported)
+    return processor.stats
+
+
+def _report(env_name: str, processor, since: float, before: Counter) -> tuple[float, Counter]:
+    """Log what ``processor`` applied since the time ``since`` (when its counts were
+    ``before``); returns the time and counts to report from next."""
+    now, counts = time.monotonic(), Counter(processor.stats)
+    applied = counts - before
+    if applied["notifications"]:
+        timed = sorted(list(processor.latencies)[-applied["timed"]:]) if applied["timed"] else []
+        latency = (f"; publish→commit p50 {timed[len(timed) // 2]:.2f} s, p99 {timed[int(0.99 * len(timed))]:.2f} s"
+                   if timed else "")
+        log.info("%s: %d notifications applied in %d batches in the last %.1f s (%d rejected, %d stale)%s",
+                 env_name, applied["notifications"], applied["batches"], now - since, applied["rejected"],
+                 applied["stale"], latency)
+    return now, counts

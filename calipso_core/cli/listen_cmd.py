@@ -39,6 +39,9 @@ def register(commands) -> None:
                         help="do not read Nova's versioned notifications")
     parser.add_argument("--reconcile-every", type=float, default=0.0, metavar="SECONDS",
                         help="rescan the environment this often and report what it repaired (default: never)")
+    parser.add_argument("--report-every", type=float, default=ListenOptions.report_every, metavar="SECONDS",
+                        help="log what was applied this often, when anything was "
+                             f"(default {ListenOptions.report_every:.0f}; 0: never)")
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     parser.set_defaults(run=run)
 
@@ -46,7 +49,7 @@ def register(commands) -> None:
 def run(app, args) -> int:
     stop = until_signalled(args.log_level)
     options = ListenOptions(batch_size=args.batch_size, batch_timeout=args.batch_timeout, versioned=args.versioned,
-                            reconcile_every=args.reconcile_every)
+                            reconcile_every=args.reconcile_every, report_every=args.report_every)
     console = Console(stderr=True)
 
     def reconciled(repair) -> None:

@@ -82,7 +82,8 @@ class EventProcessor:
         self.stats: Counter = Counter()
         self._attempts: OrderedDict[str, int] = OrderedDict()
         self._hostless: tuple[float, set[str]] | None = None
-        #: Seconds from each notification's sending to its batch's commit (the latest ones).
+        #: Seconds from each notification's sending to its batch's commit (the latest ones;
+        #: ``stats["timed"]`` counts them all).
         self.latencies: deque[float] = deque(maxlen=100_000)
 
     def __call__(self, batch: Notification | list[Notification]) -> None:
@@ -118,6 +119,7 @@ class EventProcessor:
             except (TypeError, ValueError):
                 continue
             self.latencies.append((committed - sent).total_seconds())
+            self.stats["timed"] += 1
 
     def _hostless_types(self, conn) -> set[str]:
         """``relink.hostless_types``, read again every ``HOSTLESS_TTL`` seconds."""

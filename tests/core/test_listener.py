@@ -6,11 +6,14 @@ and the manager that supervises one listener process per environment."""
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import re
 import signal
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -23,7 +26,7 @@ from calipso_core.events.context import EventContext
 from calipso_core.events.memory import EventMemory
 from calipso_core.events.reconcile import reconcile
 from calipso_core.events.rescan import rescan_subtree
-from calipso_core.listener import EnvironmentListener, ListenOptions, declare_queues
+from calipso_core.listener import EnvironmentListener, ListenOptions, declare_queues, listen
 from calipso_core.manager import ListenerManager, ManagerOptions
 from calipso_core.messaging import NotificationPublisher, RetryLater, bus_settings, pool_name
 from calipso_core.plugins import PluginInfo, get_plugin_manager
@@ -250,6 +253,36 @@ def test_reconciliation_reports_what_it_repaired(toy):
     again = reconcile(app, env)
     assert again.total == 0
     assert records(app, env)[-1].doc["message"].endswith("nothing to repair")
+
+
+REPORT = re.compile(r"(\d+) notifications applied in (\d+) batches in the last [\d.]+ s \((\d+) rejected, "
+                    r"(\d+) stale\); publish→commit p50 ([\d.]+) s, p99 ([\d.]+) s")
+
+
+def test_a_listener_says_now_and_then_what_it_applied(toy, caplog):
+    app, cloud, env, publisher = toy
+    cloud.hosts["node-1"].append("node-1-tap6")
+    for host in ("node-1", "node-1", "node-0"):
+        publish(publisher, "toy.vnics", {"host": host})
+    publish(publisher, "toy.unknown", {"host": "node-0"})
+    caplog.set_level(logging.INFO, logger="calipso_core.listener")
+    stop = threading.Event()
+    runner = threading.Thread(target=listen, args=(app, env, stop, replace(FAST, report_every=0.2)))
+    runner.start()
+    try:
+        assert wait_until(lambda: sum(int(m[0]) for m in reports(caplog)) == 4)
+        time.sleep(0.6)  # quiet: nothing more to say
+    finally:
+        stop.set()
+        runner.join(30)
+    found = reports(caplog)
+    assert sum(int(m[0]) for m in found) == 4 and sum(int(m[2]) for m in found) == 1
+    assert all(0 < float(m[4]) <= float(m[5]) < 60 for m in found)
+    assert app.inventory.get(env, "node-1-tap6") is not None
+
+
+def reports(caplog) -> list[tuple[str, ...]]:
+    return [m.groups() for r in caplog.records if (m := REPORT.search(r.getMessage()))]
 
 
 def test_declaring_queues_needs_an_environment_that_listens(rabbitmq):
