@@ -261,7 +261,8 @@ class SshPool:
         ``hosts_at_once`` commands (with their connecting) on all hosts together, whatever
         the threads that ask; the others wait."""
         self.settings = SshSettings.from_config(config, jump)
-        self._running = threading.BoundedSemaphore(hosts_at_once or 1 << 30)
+        self._running = (threading.BoundedSemaphore(hosts_at_once) if hosts_at_once
+                         else contextlib.nullcontext())
         self.known_hosts = KnownHosts(self.settings.known_hosts, on_new_host_key)
         self.channels_per_host, self.connect_timeout = channels_per_host, connect_timeout
         self.connect_attempts, self.retry_backoff = max(1, connect_attempts), retry_backoff
