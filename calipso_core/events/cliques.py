@@ -35,11 +35,9 @@ from calipso_core.scan.cliques import (
     walk_steps,
     wanted_values,
 )
-from calipso_core.store.inventory import join_document, split_document
+from calipso_core.store.inventory import join_document, one_of, split_document
 from calipso_core.store.tables import clique_constraints, clique_types, cliques, inventory, links
 from calipso_core.types import Document
-
-CHUNK = 200
 
 
 class LinkLoader:
@@ -62,19 +60,20 @@ class LinkLoader:
         take (of that type from the node, of the reverse type to it), unless read before.
         Only those: a network's thousands of links are not read for a walk that ends there."""
         for link_type, nodes in steps.items():
-            wanted = {n for n in nodes if (link_type, n) not in self._loaded}
+            wanted = sorted(n for n in nodes if (link_type, n) not in self._loaded)
+            if not wanted:
+                continue
             self._loaded.update((link_type, n) for n in wanted)
-            for part in _parts(wanted):
-                query = select(links).where(links.c.environment == self.environment, or_(
-                    and_(links.c.link_type == link_type, links.c.source_id.in_(part)),
-                    and_(links.c.link_type == reverse(link_type), links.c.target_id.in_(part))))
-                for row in self.conn.execute(query):
-                    link = join_document(row)
-                    key = (link["link_type"], link["source_id"], link["target_id"])
-                    if key not in self._links:
-                        self._links[key] = link
-                        for index in self._indexes.values():
-                            index.add(link)
+            query = select(links).where(links.c.environment == self.environment, or_(
+                and_(links.c.link_type == link_type, one_of(links.c.source_id, wanted)),
+                and_(links.c.link_type == reverse(link_type), one_of(links.c.target_id, wanted))))
+            for row in self.conn.execute(query):
+                link = join_document(row)
+                key = (link["link_type"], link["source_id"], link["target_id"])
+                if key not in self._links:
+                    self._links[key] = link
+                    for index in self._indexes.values():
+                        index.add(link)
 
 
 def walk_all(loader: LinkLoader, walks: dict[str, Generator]) -> dict[str, Document | None]:
@@ -104,17 +103,11 @@ def clique_setup(conn, env: Document) -> tuple[dict[str, Mapping], dict[str, lis
     return select_clique_types(types, env), constraints
 
 
-def _parts(ids: Iterable[str]) -> Iterator[list[str]]:
-    ids = sorted(set(ids))
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
-
-
-def _by_focal_point(conn, environment: str, focal_points: Iterable[str], *columns) -> Iterator:
+def _by_focal_point(conn, environment: str, focal_points: Iterable[str], *columns) -> Iterable:
     """Rows of (focal point, ``columns``) of the stored cliques of ``focal_points``."""
-    for part in _parts(focal_points):
-        yield from conn.execute(select(cliques.c.focal_point, *columns).where(
-            cliques.c.environment == environment, cliques.c.focal_point.in_(part)))
+    focal_points = set(focal_points)
+    return conn.execute(select(cliques.c.focal_point, *columns).where(
+        cliques.c.environment == environment, one_of(cliques.c.focal_point, focal_points))) if focal_points else ()
 
 
 def stored_cliques(conn, environment: str, focal_points: Iterable[str]) -> dict[str, Document]:
@@ -245,8 +238,9 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
             built.add(focal_id)
             if clique != through.get(focal_id):
                 rows.append(split_document(cliques, name, {**clique, "last_scanned": at}))
-    removed = sum(conn.execute(delete(cliques).where(cliques.c.environment == name, cliques.c.focal_point.in_(part)))
-                  .rowcount for part in _parts(set(through) - built))
+    gone = sorted(set(through) - built)
+    removed = conn.execute(delete(cliques).where(cliques.c.environment == name, one_of(cliques.c.focal_point, gone))
+                           ).rowcount if gone else 0
     if rows:
         stmt = insert(cliques)
         conn.execute(stmt.on_conflict_do_update(
@@ -256,9 +250,8 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
 
 
 def _objects(conn, environment: str, ids: set[str], types: set[str]) -> list[Document]:
-    found = []
-    for part in _parts(ids):
-        query = select(inventory).where(inventory.c.environment == environment, inventory.c.type.in_(sorted(types)),
-                                        inventory.c.id.in_(part))
-        found += [join_document(row) for row in conn.execute(query)]
-    return sorted(found, key=lambda d: d["id"])
+    if not ids:
+        return []
+    query = select(inventory).where(inventory.c.environment == environment, inventory.c.type.in_(sorted(types)),
+                                    one_of(inventory.c.id, ids))
+    return sorted((join_document(row) for row in conn.execute(query)), key=lambda d: d["id"])
