@@ -186,6 +186,10 @@ class KnownHosts(paramiko.MissingHostKeyPolicy):
 #: each costing much the same Python work whatever its size. A server may send smaller
 #: ones (OpenSSH keeps to 32 KiB).
 MAX_PACKET_SIZE = 256 << 10
+#: Commands a kept connection runs before a new one takes over: paramiko remembers every
+#: channel a connection ever opened (``Transport.channels_seen``, about 70 bytes each),
+#: so a listener's connections, open for months, would otherwise grow without end.
+CHANNELS_PER_CONNECTION = 10_000
 #: AES-GCM first: its integrity check is done by OpenSSL, where paramiko compares the MACs of
 #: the CTR and CBC modes in Python, byte by byte (the others stay as fallbacks).
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
@@ -230,6 +234,9 @@ class _Connection:
     route: SshRoute
     client: paramiko.SSHClient
     slots: threading.BoundedSemaphore
+    opened: int = 0  # commands run on it, and running (the pool's lock guards both)
+    running: int = 0
+    retired: bool = False  # closed once its last command ends
 
     @property
     def alive(self) -> bool:
@@ -250,6 +257,7 @@ class SshPool:
         *,
         jump: bool | None = None,
         channels_per_host: int = 8,
+        channels_per_connection: int = CHANNELS_PER_CONNECTION,
         hosts_at_once: int | None = None,
         connect_timeout: float = 10.0,
         connect_attempts: int = 3,
@@ -259,12 +267,14 @@ class SshPool:
         """``config`` is the environment's CLI section (see ``SshSettings.from_config``);
         at most ``channels_per_host`` commands run at once on one host, and at most
         ``hosts_at_once`` commands (with their connecting) on all hosts together, whatever
-        the threads that ask; the others wait."""
+        the threads that ask; the others wait. A connection that has run
+        ``channels_per_connection`` commands is replaced by a new one."""
         self.settings = SshSettings.from_config(config, jump)
         self._running = (threading.BoundedSemaphore(hosts_at_once) if hosts_at_once
                          else contextlib.nullcontext())
         self.known_hosts = KnownHosts(self.settings.known_hosts, on_new_host_key)
         self.channels_per_host, self.connect_timeout = channels_per_host, connect_timeout
+        self.channels_per_connection = channels_per_connection
         self.connect_attempts, self.retry_backoff = max(1, connect_attempts), retry_backoff
         try:
             self._pkey = paramiko.PKey.from_path(self.settings.key_file) if self.settings.key_file else None
@@ -284,20 +294,23 @@ class SshPool:
     def _run(self, host: str, command: str, timeout: float, started: float) -> CommandResult:
         deadline = started + timeout
         for attempt in (1, 2):  # a kept connection found dead is replaced once
-            connection = self._connection(host)
-            if not connection.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise CommandTimeout(host, command, timeout)
+            connection = self._take(host)
             try:
-                channel = self._open_channel(connection, deadline, may_retry=attempt == 1)
-                if channel is None:
-                    continue
-                status, out, err = self._exec(channel, command, deadline)
-            except TimeoutError:
-                raise CommandTimeout(host, command, timeout) from None
-            except (paramiko.SSHException, EOFError, OSError) as exc:
-                raise HostUnreachable(host, f"connection lost while running {command!r}: {exc}") from exc
+                if not connection.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    raise CommandTimeout(host, command, timeout)
+                try:
+                    channel = self._open_channel(connection, deadline, may_retry=attempt == 1)
+                    if channel is None:
+                        continue
+                    status, out, err = self._exec(channel, command, deadline)
+                except TimeoutError:
+                    raise CommandTimeout(host, command, timeout) from None
+                except (paramiko.SSHException, EOFError, OSError) as exc:
+                    raise HostUnreachable(host, f"connection lost while running {command!r}: {exc}") from exc
+                finally:
+                    connection.slots.release()
             finally:
-                connection.slots.release()
+                self._let_go(connection)
             return CommandResult(host, command, status, out.decode(errors="replace"), err.decode(errors="replace"),
                                  time.monotonic() - started)
         raise HostUnreachable(host, "connection lost twice")
@@ -342,6 +355,36 @@ class SshPool:
                     raise SshError(host, f"SSH to {host}: the connection pool is closed")
                 self._connections[route.host] = connection
             return connection
+
+    def _take(self, host: str) -> _Connection:
+        """The connection to run one more command on. One that has run its share is
+        retired: the command gets a new one, and the old one is closed when its last
+        command ends. Not the jump host's while hosts are reached through it."""
+        while True:
+            connection = self._connection(host)
+            route = connection.route
+            with self._lock:
+                if connection.opened < self.channels_per_connection or (
+                        route.host == self.settings.jump_address
+                        and any(c.route.via_jump for c in self._connections.values())):
+                    connection.opened += 1
+                    connection.running += 1
+                    return connection
+                if self._connections.get(route.host) is not connection:
+                    continue  # another command retired it
+                del self._connections[route.host]
+                connection.retired = True
+                idle = connection.running == 0
+            log.debug("SSH: %s ran %d commands on one connection, opening a new one", host, connection.opened)
+            if idle:
+                connection.close()
+
+    def _let_go(self, connection: _Connection) -> None:
+        with self._lock:
+            connection.running -= 1
+            idle = connection.retired and connection.running == 0
+        if idle:
+            connection.close()
 
     def _connect(self, route: SshRoute) -> _Connection:
         """Connect with bounded retries and exponential back-off; key and login failures

@@ -289,3 +289,45 @@ def test_the_pool_prefers_aes_gcm(lab, tmp_path):
         assert pool.run("node-000", "hostname").stdout == "node-000\n"
         transport = pool._connections["node-000"].client.get_transport()
         assert transport.local_cipher == transport.remote_cipher == "aes128-gcm@openssh.com"
+
+
+def test_a_connection_that_ran_its_share_is_replaced_once_idle(tmp_path):
+    """paramiko remembers every channel a connection opened: a pool kept open for months
+    replaces its connections now and then, without cutting a command still running."""
+    started, release = threading.Event(), threading.Event()
+
+    def shell(command: str) -> CommandOutput:
+        if command == "wait":
+            started.set()
+            release.wait(10)
+        return CommandOutput(0, f"{command}\n")
+
+    lab = LabSshServer({"node-000": shell}, USER, PASSWORD, key_dir=tmp_path / "keys")
+    with lab, SshPool(pool_config(lab, tmp_path / "kh", direct=True), channels_per_connection=3) as pool, \
+            ThreadPoolExecutor(1) as runner:
+        assert [pool.run("node-000", f"one {i}").stdout for i in range(2)] == ["one 0\n", "one 1\n"]
+        first = pool._connections["node-000"].client.get_transport()
+        waiting = runner.submit(pool.run, "node-000", "wait")  # the first connection's third command
+        assert started.wait(10)
+        assert pool.run("node-000", "two").stdout == "two\n"
+        second = pool._connections["node-000"].client.get_transport()
+        assert second is not first and first.is_active()  # still running "wait"
+        release.set()
+        assert waiting.result(timeout=10).stdout == "wait\n"
+        deadline = time.monotonic() + 5
+        while first.is_active() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not first.is_active()
+        assert [pool.run("node-000", f"three {i}").stdout for i in range(7)] == [f"three {i}\n" for i in range(7)]
+        assert len(pool._connections["node-000"].client.get_transport().channels_seen) <= 3
+
+
+def test_the_jump_hosts_connection_is_kept_while_hosts_are_reached_through_it(tmp_path):
+    with make_lab(tmp_path / "keys", jump_host="node-000") as lab, \
+            SshPool(pool_config(lab, tmp_path / "kh"), channels_per_connection=2) as pool:
+        for i in range(5):
+            assert pool.run("node-001", "hostname").stdout == "node-001\n"
+            assert pool.run("127.0.0.1", "hostname").stdout == "node-000\n"
+        jump = pool._connections["127.0.0.1"].client.get_transport()
+        assert pool.run("node-001", "hostname").stdout == "node-001\n"
+        assert pool._connections["127.0.0.1"].client.get_transport() is jump
