@@ -234,7 +234,7 @@ class _Connection:
     route: SshRoute
     client: paramiko.SSHClient
     slots: threading.BoundedSemaphore
-    opened: int = 0  # commands run on it, and running (the pool's lock guards both)
+    opened: int = 0  # commands started on it, and those still running (under the pool's lock)
     running: int = 0
     retired: bool = False  # closed once its last command ends
 

@@ -325,7 +325,7 @@ def test_a_connection_that_ran_its_share_is_replaced_once_idle(tmp_path):
 def test_the_jump_hosts_connection_is_kept_while_hosts_are_reached_through_it(tmp_path):
     with make_lab(tmp_path / "keys", jump_host="node-000") as lab, \
             SshPool(pool_config(lab, tmp_path / "kh"), channels_per_connection=2) as pool:
-        for i in range(5):
+        for _ in range(5):
             assert pool.run("node-001", "hostname").stdout == "node-001\n"
             assert pool.run("127.0.0.1", "hostname").stdout == "node-000\n"
         jump = pool._connections["127.0.0.1"].client.get_transport()
