@@ -60,7 +60,7 @@ class LinkLoader:
         take (of that type from the node, of the reverse type to it), unless read before.
         Only those: a network's thousands of links are not read for a walk that ends there."""
         for link_type, nodes in steps.items():
-            wanted = sorted(n for n in nodes if (link_type, n) not in self._loaded)
+            wanted = [n for n in nodes if (link_type, n) not in self._loaded]
             if not wanted:
                 continue
             self._loaded.update((link_type, n) for n in wanted)
@@ -238,7 +238,7 @@ def update_cliques(conn, env: Document, changed_ids: Iterable[str], removed_ids:
             built.add(focal_id)
             if clique != through.get(focal_id):
                 rows.append(split_document(cliques, name, {**clique, "last_scanned": at}))
-    gone = sorted(set(through) - built)
+    gone = set(through) - built
     removed = conn.execute(delete(cliques).where(cliques.c.environment == name, one_of(cliques.c.focal_point, gone))
                            ).rowcount if gone else 0
     if rows:

@@ -116,7 +116,6 @@ def test_every_hook_is_documented_typed_and_tested():
         assert name in tests_text, f"no test mentions {name}"
 
 
-
 def test_loading_the_plugins_leaves_the_lab_code_alone():
     """A scan, the API or a listener loads the plugins; none of them imports the lab (the
     simulated data centre), whose services are built only when the lab asks for them."""
