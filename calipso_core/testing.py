@@ -15,7 +15,8 @@ Fixtures:
 - ``lab_environment``: start labs, each added as an environment (see its doc).
 
 Helpers: ``lab_differences`` (what a scan got wrong), ``serve_app`` (an ASGI app served
-over loopback HTTP for the length of a ``with``).
+over loopback HTTP for the length of a ``with``), ``wait_until`` (poll until something
+holds, or a time is up).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -157,3 +159,13 @@ def serve_app(app, start_timeout: float = 30.0) -> Iterator[str]:
 
     with ThreadedServer(app, "calipso-test-server", start_timeout) as server:
         yield server.base_url
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 30.0, every: float = 0.05) -> bool:
+    """Whether ``predicate()`` came true within ``timeout`` seconds (asked every ``every``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return bool(predicate())

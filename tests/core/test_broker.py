@@ -9,7 +9,6 @@ import shutil
 import socket
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from calipso_core.broker import BrokerError, RabbitBroker, port_accepts
 from calipso_core.messaging import NotificationListener, NotificationPublisher, bus_settings, declare_pool_queues
+from calipso_core.testing import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -34,15 +34,6 @@ def leftovers(broker: RabbitBroker) -> dict[int, str]:
         if state != "Z" and any(mark in cmdline for mark in marks):
             found[int(proc.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
     return found
-
-
-def wait_until(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return predicate()
 
 
 @pytest.fixture(scope="module")
@@ -120,14 +111,14 @@ def test_the_listener_handles_messages_redelivered_after_a_restart(broker, durab
         with NotificationPublisher(durable, "nova") as nova:
             for n in range(5):
                 nova.send("compute.node-1", "compute.instance.update", "INFO", {"n": n})
-        assert wait_until(lambda: len(seen) == 1)
+        assert wait_until(lambda: len(seen) == 1, timeout=60)
         broker.stop()
         release.set()  # the acks of these five now go to a closed connection
-        assert wait_until(lambda: len(seen) == 5)
+        assert wait_until(lambda: len(seen) == 5, timeout=60)
         broker.start()
         assert wait_until(lambda: len(seen) == 5 and min(seen.values()) >= 2, timeout=90)
         queue = listener.pool
-        assert wait_until(lambda: _drained(broker.queues()[queue]), timeout=60)
+        assert wait_until(lambda: _drained(broker.queues()[queue]), timeout=60, every=0.2)
 
 
 def _drained(queue: dict) -> bool:

@@ -33,19 +33,11 @@ from calipso_core.plugins import PluginInfo, get_plugin_manager
 from calipso_core.scan.controller import Scan, rebuild_cliques
 from calipso_core.seed import seed_defaults
 from calipso_core.store.tables import cliques, messages
+from calipso_core.testing import wait_until
 from calipso_core.types import CliqueType, EventHandler, Fetcher, FetchType, Folder, LinkFinder, Scanner
 
 pytestmark = pytest.mark.timeout(180)
 FAST = ListenOptions(batch_size=20, batch_timeout=0.1, versioned=False)
-
-
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 class ToyCloud:

@@ -21,6 +21,7 @@ from calipso_core.messaging import (
     pool_name,
     transport_url,
 )
+from calipso_core.testing import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,15 +49,6 @@ class Inbox:
         with self._cond:
             self._cond.wait_for(lambda: len(self.received) >= count, timeout)
             return list(self.received)
-
-
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def env_name() -> str:

@@ -19,6 +19,7 @@ from calipso_core.errors import (
 )
 from calipso_core.lab.ssh import CommandOutput, LabSshServer
 from calipso_core.sshclient import KnownHosts, SshPool, SshSettings
+from calipso_core.testing import wait_until
 
 USER, PASSWORD = "admin", "pool-secret-7f3a"
 
@@ -91,10 +92,7 @@ def test_many_hosts_at_once_through_one_pool(tmp_path):
         with ThreadPoolExecutor(16) as workers:
             results = list(workers.map(lambda name: pool.run(name, "hostname"), names))
         assert [r.stdout for r in results] == [f"{name}\n" for name in names]
-    deadline = time.monotonic() + 15
-    while threading.active_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert threading.active_count() <= baseline
+    assert wait_until(lambda: threading.active_count() <= baseline, timeout=15)
 
 
 def test_new_host_keys_are_recorded_and_trusted_next_time(lab, tmp_path):
@@ -314,10 +312,7 @@ def test_a_connection_that_ran_its_share_is_replaced_once_idle(tmp_path):
         assert second is not first and first.is_active()  # still running "wait"
         release.set()
         assert waiting.result(timeout=10).stdout == "wait\n"
-        deadline = time.monotonic() + 5
-        while first.is_active() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not first.is_active()
+        assert wait_until(lambda: not first.is_active(), timeout=5, every=0.01)
         assert [pool.run("node-000", f"three {i}").stdout for i in range(7)] == [f"three {i}\n" for i in range(7)]
         assert len(pool._connections["node-000"].client.get_transport().channels_seen) <= 3
 
