@@ -4,8 +4,11 @@ Every ``interval`` seconds the manager looks at the environments: each one with
 ``listen: true``, ``scanned: true`` and an ``AMQP`` section gets a ``calipso listen ENV``
 process (``python -m calipso_core.cli.listen_cmd ENV``). One that dies is started again
 after a back-off that doubles with each death in a row (reset once it has run for
-``stable`` seconds). An environment that no longer qualifies has its listener stopped
-(SIGTERM, then SIGKILL after ``stop_timeout``). The state of each listener is written on
+``stable`` seconds); one that stopped after ``listener_max_notifications`` (exit status
+``EXIT_START_AGAIN``: a new process has none of the memory a long run leaves behind) is
+started again at once. An
+environment that no longer qualifies has its listener stopped (SIGTERM, then SIGKILL
+after ``stop_timeout``). The state of each listener is written on
 its environment as ``operational``: ``running``, ``stopped`` or ``error`` (it died; it is
 started again after the back-off).
 """
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from calipso_core.environments import config_section
 from calipso_core.errors import NotFound
+from calipso_core.listener import EXIT_START_AGAIN
 from calipso_core.types import Document
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ class ManagerOptions:
     stable: float = 60.0
     stop_timeout: float = 10.0
     reconcile_every: float = 0.0
+    listener_max_notifications: int = 500_000  # 0: no limit
     log_dir: Path | None = None
     python: str = sys.executable
     child_env: dict[str, str] = field(default_factory=dict)
@@ -100,7 +105,11 @@ class ListenerManager:
                 child.deaths = 0
             self._set_state(child, "running")
             return
-        if child.process is not None:  # it died
+        if child.process is not None and child.process.returncode == EXIT_START_AGAIN:
+            child.exit_codes.append(child.process.returncode)
+            child.process, child.next_start = None, now
+            log.info("listener of %s stopped after its most notifications; starting it again", child.env)
+        elif child.process is not None:  # it died
             code = child.process.returncode
             child.exit_codes.append(code)
             child.process, child.deaths = None, child.deaths + 1
@@ -118,6 +127,8 @@ class ListenerManager:
         argv = [self.options.python, "-P", "-m", "calipso_core.cli.listen_cmd", env]
         if self.options.reconcile_every > 0:
             argv += ["--reconcile-every", str(self.options.reconcile_every)]
+        if self.options.listener_max_notifications > 0:
+            argv += ["--max-notifications", str(self.options.listener_max_notifications)]
         output = subprocess.DEVNULL
         if self.options.log_dir is not None:
             self.options.log_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import warnings
 from rich.console import Console
 
 from calipso_core.errors import CalipsoError
-from calipso_core.listener import ListenOptions, listen
+from calipso_core.listener import EXIT_START_AGAIN, ListenOptions, listen
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -22,10 +22,18 @@ def until_signalled(log_level: str) -> threading.Event:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("paramiko", "pgserver"):  # a line per SSH login, per database start
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(log_level)))
+    logging.getLogger("amqp").addFilter(_not_delivered_while_closing)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     return stop
+
+
+def _not_delivered_while_closing(record: logging.LogRecord) -> bool:
+    """py-amqp warns of every message the broker still delivers to a channel being closed,
+    as a listener that stops closes its own: one line per message it had prefetched. Not
+    acknowledged, each of them is delivered again."""
+    return "during closing channel" not in str(record.msg)
 
 
 def register(commands) -> None:
@@ -42,6 +50,9 @@ def register(commands) -> None:
     parser.add_argument("--report-every", type=float, default=ListenOptions.report_every, metavar="SECONDS",
                         help="log what was applied this often, when anything was "
                              f"(default {ListenOptions.report_every:.0f}; 0: never)")
+    parser.add_argument("--max-notifications", type=int, default=0, metavar="N",
+                        help=f"stop once N notifications were applied (exit status {EXIT_START_AGAIN}: for the "
+                             "manager to start it again, with the memory of a new process; default: never)")
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     parser.set_defaults(run=run)
 
@@ -49,7 +60,8 @@ def register(commands) -> None:
 def run(app, args) -> int:
     stop = until_signalled(args.log_level)
     options = ListenOptions(batch_size=args.batch_size, batch_timeout=args.batch_timeout, versioned=args.versioned,
-                            reconcile_every=args.reconcile_every, report_every=args.report_every)
+                            reconcile_every=args.reconcile_every, report_every=args.report_every,
+                            max_notifications=args.max_notifications)
     console = Console(stderr=True)
 
     def reconciled(repair) -> None:
@@ -58,6 +70,10 @@ def run(app, args) -> int:
     stats = listen(app, args.env, stop, options, on_reconciled=reconciled)
     console.print(f"{args.env}: {stats['notifications']} notifications applied in {stats['batches']} batches "
                   f"({stats['rejected']} rejected, {stats['stale']} stale)", highlight=False)
+    if 0 < args.max_notifications <= stats["notifications"]:
+        console.print(f"{args.env}: stopped after --max-notifications {args.max_notifications}; start it again "
+                      "(the manager does): what it had not acknowledged comes again", highlight=False)
+        return EXIT_START_AGAIN
     return 0
 
 

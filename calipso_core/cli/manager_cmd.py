@@ -14,6 +14,9 @@ def register(commands) -> None:
                         help=f"seconds between looks at the environments (default {ManagerOptions.interval:g})")
     parser.add_argument("--reconcile-every", type=float, default=0.0, metavar="SECONDS",
                         help="have each listener rescan its environment this often (default: never)")
+    parser.add_argument("--listener-max-notifications", type=int, default=ManagerOptions.listener_max_notifications,
+                        metavar="N", help="start a listener again, as a new process, each time it applied N "
+                        f"notifications (default {ManagerOptions.listener_max_notifications}; 0: never)")
     parser.add_argument("--log-dir", type=Path, help="write each listener's log to LOG_DIR/listen-ENV.log")
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     parser.set_defaults(run=run)
@@ -21,6 +24,7 @@ def register(commands) -> None:
 
 def run(app, args) -> int:
     stop = until_signalled(args.log_level)
-    options = ManagerOptions(interval=args.interval, reconcile_every=args.reconcile_every, log_dir=args.log_dir)
+    options = ManagerOptions(interval=args.interval, reconcile_every=args.reconcile_every,
+                             listener_max_notifications=args.listener_max_notifications, log_dir=args.log_dir)
     ListenerManager(app, options).run(stop)
     return 0

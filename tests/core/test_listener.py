@@ -16,17 +16,19 @@ import uuid
 from dataclasses import replace
 
 import pytest
+from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
 from calipso_core import hookimpl
+from calipso_core.cli.listen_cmd import _not_delivered_while_closing
 from calipso_core.context import Calipso
 from calipso_core.events import EventError
 from calipso_core.events.context import EventContext
 from calipso_core.events.memory import EventMemory
 from calipso_core.events.reconcile import reconcile
 from calipso_core.events.rescan import rescan_subtree
-from calipso_core.listener import EnvironmentListener, ListenOptions, declare_queues, listen
+from calipso_core.listener import EXIT_START_AGAIN, EnvironmentListener, ListenOptions, declare_queues, listen
 from calipso_core.manager import ListenerManager, ManagerOptions
 from calipso_core.messaging import NotificationPublisher, RetryLater, bus_settings, pool_name
 from calipso_core.plugins import PluginInfo, get_plugin_manager
@@ -248,7 +250,7 @@ def test_reconciliation_reports_what_it_repaired(toy):
 
 
 REPORT = re.compile(r"(\d+) notifications applied in (\d+) batches in the last [\d.]+ s \((\d+) rejected, "
-                    r"(\d+) stale\); publish→commit p50 ([\d.]+) s, p99 ([\d.]+) s")
+                    r"(\d+) stale\); publish→commit p50 ([\d.]+) s, p99 ([\d.]+) s; (\d+) MB in memory")
 
 
 def test_a_listener_says_now_and_then_what_it_applied(toy, caplog):
@@ -270,11 +272,50 @@ def test_a_listener_says_now_and_then_what_it_applied(toy, caplog):
     found = reports(caplog)
     assert sum(int(m[0]) for m in found) == 4 and sum(int(m[2]) for m in found) == 1
     assert all(0 < float(m[4]) <= float(m[5]) < 60 for m in found)
+    assert all(50 < int(m[6]) < 4000 for m in found)  # this process's resident memory
     assert app.inventory.get(env, "node-1-tap6") is not None
 
 
 def reports(caplog) -> list[tuple[str, ...]]:
     return [m.groups() for r in caplog.records if (m := REPORT.search(r.getMessage()))]
+
+
+def test_a_listener_stops_after_its_most_notifications_once_they_are_committed(toy, rabbitmq):
+    app, cloud, env, publisher = toy
+    queue = pool_name(env)
+    cloud.gate.clear()  # the first batch waits until everything is sent
+    cloud.hosts["node-2"].append("node-2-tap7")
+    for host in ("node-0", "node-1", "node-2"):
+        publish(publisher, "toy.vnics", {"host": host})
+    stop, stats = threading.Event(), {}
+    runner = threading.Thread(target=lambda: stats.update(listen(app, env, stop, replace(FAST, max_notifications=2))))
+    runner.start()
+    try:
+        assert wait_until(lambda: len(cloud.collecting) >= 1)
+        for host in ("node-3", "node-0"):
+            publish(publisher, "toy.vnics", {"host": host})
+        cloud.gate.set()
+        runner.join(30)
+        assert not runner.is_alive()  # it stopped by itself
+    finally:
+        stop.set()
+        runner.join(30)
+    assert 2 <= stats["notifications"] <= 5
+    assert app.inventory.get(env, "node-2-tap7") is not None
+    assert wait_until(lambda: unsettled(rabbitmq, queue) == 5 - stats["notifications"])  # the rest wait
+
+
+def test_a_stopping_listener_does_not_log_each_message_it_had_prefetched():
+    def record(text: str, *args) -> logging.LogRecord:
+        return logging.LogRecord("amqp", logging.WARNING, "amqp", 1, text, args, None)
+
+    assert not _not_delivered_while_closing(record(IGNORED_METHOD_DURING_CHANNEL_CLOSE, (60, 60), 1))
+    assert _not_delivered_while_closing(record("Socket closed"))
+
+
+def unsettled(rabbitmq, queue: str) -> int:
+    counts = rabbitmq.queues()[queue]
+    return counts["messages_ready"] + counts["messages_unacknowledged"]
 
 
 def test_declaring_queues_needs_an_environment_that_listens(rabbitmq):
@@ -315,6 +356,27 @@ def test_the_manager_runs_restarts_and_stops_one_listener_per_environment(toy, r
         assert rabbitmq.queues()[queue]["consumers"] == 0
     finally:
         manager.stop_all()
+
+
+def test_the_manager_starts_a_listener_that_applied_its_most_notifications_again_at_once(toy, tmp_path):
+    app, _, env, _ = toy
+    stand_in = tmp_path / "listener"  # a listener that is done as soon as it starts
+    stand_in.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/argv\nexit {EXIT_START_AGAIN}\n")
+    stand_in.chmod(0o755)
+    manager = ListenerManager(app, ManagerOptions(first_backoff=60, python=str(stand_in),
+                                                  listener_max_notifications=300))
+    try:
+        manager.step()
+        child = manager.children[env]
+        for started in range(1, 4):
+            first = child.process
+            assert wait_until(lambda p=first: p.poll() is not None)
+            manager.step()
+            assert child.process is not first and child.exit_codes == [EXIT_START_AGAIN] * started
+            assert child.deaths == 0 and app.environments.get(env)["operational"] == "running"
+    finally:
+        manager.stop_all()
+    assert (tmp_path / "argv").read_text().splitlines()[0].endswith(f"listen_cmd {env} --max-notifications 300")
 
 
 def test_a_rename_moves_the_name_paths_below_it_whoever_else_moves(calipso):
