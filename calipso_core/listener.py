@@ -173,8 +173,8 @@ def listen(app, env_name: str, stop: threading.Event, options: ListenOptions = L
             if trim.due():
                 trimmed = _give_back_memory(processor, trimmed)
             if 0 < options.max_notifications <= processor.stats["notifications"]:
-                log.info("%s: %d notifications applied, the most for one listener (--max-notifications): it stops, "
-                         "to be started again", env_name, processor.stats["notifications"])
+                log.info("%s: %d notifications applied (--max-notifications %d): it stops, to be started again",
+                         env_name, processor.stats["notifications"], options.max_notifications)
                 break
     return processor.stats
 

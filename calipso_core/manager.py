@@ -6,9 +6,8 @@ process (``python -m calipso_core.cli.listen_cmd ENV``). One that dies is starte
 after a back-off that doubles with each death in a row (reset once it has run for
 ``stable`` seconds); one that stopped after ``listener_max_notifications`` (exit status
 ``EXIT_START_AGAIN``: a new process has none of the memory a long run leaves behind) is
-started again at once. An
-environment that no longer qualifies has its listener stopped (SIGTERM, then SIGKILL
-after ``stop_timeout``). The state of each listener is written on
+started again at once. An environment that no longer qualifies has its listener stopped
+(SIGTERM, then SIGKILL after ``stop_timeout``). The state of each listener is written on
 its environment as ``operational``: ``running``, ``stopped`` or ``error`` (it died; it is
 started again after the back-off).
 """
@@ -108,7 +107,7 @@ class ListenerManager:
         if child.process is not None and child.process.returncode == EXIT_START_AGAIN:
             child.exit_codes.append(child.process.returncode)
             child.process, child.next_start = None, now
-            log.info("listener of %s stopped after its most notifications; starting it again", child.env)
+            log.info("listener of %s stopped after its --max-notifications; starting it again", child.env)
         elif child.process is not None:  # it died
             code = child.process.returncode
             child.exit_codes.append(code)
