@@ -358,25 +358,26 @@ def test_the_manager_runs_restarts_and_stops_one_listener_per_environment(toy, r
         manager.stop_all()
 
 
-def test_the_manager_starts_a_listener_that_applied_its_most_notifications_again_at_once(toy, tmp_path):
-    app, _, env, _ = toy
-    stand_in = tmp_path / "listener"  # a listener that is done as soon as it starts
-    stand_in.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/argv\nexit {EXIT_START_AGAIN}\n")
-    stand_in.chmod(0o755)
-    manager = ListenerManager(app, ManagerOptions(first_backoff=60, python=str(stand_in),
-                                                  listener_max_notifications=300))
+def test_the_manager_starts_a_listener_that_applied_its_most_notifications_again_at_once(
+        toy, calipso_database_url, tmp_path):
+    app, _, env, publisher = toy
+    for n in range(3):
+        publish(publisher, "toy.unknown", {"n": n})  # each becomes a message
+    options = ManagerOptions(interval=0.1, first_backoff=60, stop_timeout=20, log_dir=tmp_path,
+                             listener_max_notifications=2, child_env={"CALIPSO_DATABASE_URL": calipso_database_url})
+    manager = ListenerManager(app, options)
     try:
         manager.step()
         child = manager.children[env]
-        for started in range(1, 4):
-            first = child.process
-            assert wait_until(lambda p=first: p.poll() is not None)
-            manager.step()
-            assert child.process is not first and child.exit_codes == [EXIT_START_AGAIN] * started
-            assert child.deaths == 0 and app.environments.get(env)["operational"] == "running"
+        first = child.process
+        assert wait_until(lambda: first.poll() is not None, timeout=60)
+        manager.step()
+        assert first.returncode == EXIT_START_AGAIN and child.exit_codes == [EXIT_START_AGAIN]
+        assert child.alive and child.deaths == 0 and app.environments.get(env)["operational"] == "running"
+        assert wait_until(lambda: len(records(app, env)) == 3, timeout=60)
     finally:
         manager.stop_all()
-    assert (tmp_path / "argv").read_text().splitlines()[0].endswith(f"listen_cmd {env} --max-notifications 300")
+    assert "stopped after --max-notifications 2" in (tmp_path / f"listen-{env}.log").read_text()
 
 
 def test_a_rename_moves_the_name_paths_below_it_whoever_else_moves(calipso):
