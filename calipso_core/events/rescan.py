@@ -104,9 +104,10 @@ def rescan_subtree(ev, root: Document, scanner: str, sources: ScanContext, *, sw
                    recurse: bool = True, concurrency: int | None = None) -> RescanResult:
     """Run ``scanner`` under the stored object ``root`` and store the result in ``ev.conn``.
 
-    ``recurse=False`` fetches the scanner's own entries and not what is below them;
-    ``sweep=False`` only adds and replaces (use it when ``sources`` were narrowed to a
-    few objects of a collection, and always with ``recurse=False``).
+    ``recurse=False`` fetches the scanner's own entries and not what is below them (what
+    is stored below them stays, its name paths following theirs); it needs ``sweep=False``,
+    which only adds and replaces (use it when ``sources`` were narrowed to a few objects of
+    a collection). A sweeping rescan always recurses: it would remove what it did not fetch.
     """
-    found = fetch_subtree(ev, root, scanner, sources, recurse=recurse or not sweep, concurrency=concurrency)
+    found = fetch_subtree(ev, root, scanner, sources, recurse=recurse or sweep, concurrency=concurrency)
     return store_subtree(ev, root, found, sweep=sweep)

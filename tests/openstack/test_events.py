@@ -212,3 +212,31 @@ def test_a_renamed_network_relabels_its_instances_and_rescans_only_its_network_n
     # each object rewritten from the network's refresh keeps the revision it was read at
     assert objects[network.id]["revision_number"] == lab.model.networks[network.id].revision
     assert {p.id: objects[p.id]["revision_number"] for p in ports} == {p.id: p.revision for p in ports}
+
+
+def test_a_renamed_instance_is_read_again_from_the_api_and_its_host_is_not_asked(
+        calipso, live_lab, rabbitmq, monkeypatch):  # noqa: F811 - the fixture
+    """A rename changes the instance's document and the name paths below it, nothing its
+    host shows: no command runs there, its vNICs stay as they were, under the new name."""
+    lab, listener = live_lab(seed=14, hosts=3, instances=6)
+    env = lab.options.env_name
+    instance = next(iter(lab.model.instances.values()))
+    vnics = {o["id"]: o for o in calipso.inventory.find(env, {"type": "vnic", "instance_id": instance.id})}
+    assert vnics
+    asked, execute = [], lab.ssh.execute
+    monkeypatch.setattr(lab.ssh, "execute",
+                        lambda host, command: asked.append((host, command)) or execute(host, command))
+    before = listener.processor.stats["hosts_rescanned"]
+    change = lab.model.rename_instance(instance.id, "renamed")
+    for listener_fn in lab.change_listeners:
+        listener_fn(change)
+    assert caught_up(listener, notifier_of(lab))
+    stored = calipso.inventory.get(env, instance.id)
+    assert stored["name"] == "renamed" and stored["name_path"].endswith("/renamed")
+    assert differences(calipso, lab) == []
+    assert asked == []
+    assert listener.processor.stats["hosts_rescanned"] == before
+    for vnic_id, vnic in vnics.items():
+        now = calipso.inventory.get(env, vnic_id)
+        assert now["name_path"] == f"{stored['name_path']}/vNICs/{vnic['name']}"
+        assert {k: v for k, v in now.items() if k != "name_path"} == {k: v for k, v in vnic.items() if k != "name_path"}
