@@ -33,6 +33,7 @@ from calipso_core.environments import config_section
 from calipso_core.lab.control import LabClient
 from calipso_core.lab.truth import compare, stored_document
 from calipso_core.listener import EnvironmentListener, ListenOptions
+from calipso_core.messaging import TOPIC, VERSIONED_TOPIC, pool_name
 from calipso_core.seed import seed_defaults
 
 SIZES = ((50, 1_000), (1_000, 20_000))
@@ -81,7 +82,8 @@ def scan(url: str, env: str) -> float:
 
 
 def drained(broker: RabbitBroker, env: str) -> bool:
-    pools = [q for name, q in broker.queues().items() if name.startswith(f"calipso-{env}")]
+    queues = broker.queues()
+    pools = [queues[name] for name in (pool_name(env, TOPIC), pool_name(env, VERSIONED_TOPIC)) if name in queues]
     return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
 
 

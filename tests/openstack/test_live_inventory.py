@@ -21,6 +21,7 @@ from calipso_core.environments import config_section, validate
 from calipso_core.lab.serve import Lab, LabOptions
 from calipso_core.lab.truth import compare, stored_document
 from calipso_core.listener import EnvironmentListener, ListenOptions
+from calipso_core.messaging import TOPIC, VERSIONED_TOPIC, pool_name
 from calipso_core.scan.controller import Scan
 from calipso_core.seed import seed_defaults
 from calipso_core.store.tables import scans
@@ -131,8 +132,8 @@ def test_redelivered_and_reordered_notifications_are_harmless(calipso, live_lab)
 
 
 def queues_drained(rabbitmq, env: str) -> bool:
-    queues = rabbitmq.queues()
-    pools = [q for name, q in queues.items() if name.startswith(f"calipso-{env}")]
+    queues = rabbitmq.queues()  # not another environment's whose name starts with env's
+    pools = [queues[name] for name in (pool_name(env, TOPIC), pool_name(env, VERSIONED_TOPIC)) if name in queues]
     return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
 
 
