@@ -33,7 +33,6 @@ from calipso_core.environments import config_section
 from calipso_core.lab.control import LabClient
 from calipso_core.lab.truth import compare, stored_document
 from calipso_core.listener import EnvironmentListener, ListenOptions
-from calipso_core.messaging import TOPIC, VERSIONED_TOPIC, pool_name
 from calipso_core.seed import seed_defaults
 
 SIZES = ((50, 1_000), (1_000, 20_000))
@@ -81,12 +80,6 @@ def scan(url: str, env: str) -> float:
     return report["seconds"]
 
 
-def drained(broker: RabbitBroker, env: str) -> bool:
-    queues = broker.queues()
-    pools = [queues[name] for name in (pool_name(env, TOPIC), pool_name(env, VERSIONED_TOPIC)) if name in queues]
-    return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
-
-
 def wait_applied(broker: RabbitBroker, env: str, processor, timeout: float = 3600) -> float:
     """Wait until the listener has applied every queued notification; return when (on the
     ``perf_counter`` clock) its last batch ended. The broker is asked (``rabbitmqctl``,
@@ -100,7 +93,7 @@ def wait_applied(broker: RabbitBroker, env: str, processor, timeout: float = 360
         if processor.stats["batches"] != batches or processor.lock.locked():
             batches, last_end = processor.stats["batches"], now
         elif now - max(last_end, asked) >= QUIET:
-            if drained(broker, env):
+            if broker.pools_drained(env):
                 return last_end
             asked = time.perf_counter()
         if time.monotonic() > deadline:

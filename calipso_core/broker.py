@@ -176,6 +176,17 @@ class RabbitBroker:
                        "messages_unacknowledged", "consumers", "--formatter", "json")
         return {q["name"]: q for q in json.loads(out or "[]")}
 
+    def pools_drained(self, environment: str) -> bool:
+        """Whether Calipso's pool queues of ``environment`` (both topics, by their exact
+        names: not those of another environment whose name begins alike) exist and hold
+        no message, ready or unacknowledged."""
+        from calipso_core.messaging import TOPIC, VERSIONED_TOPIC, pool_name
+
+        queues = self.queues()
+        pools = [queues[name] for name in (pool_name(environment, TOPIC), pool_name(environment, VERSIONED_TOPIC))
+                 if name in queues]
+        return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
+
     # -- the parts ---------------------------------------------------------------------
 
     def _node_name(self) -> str:

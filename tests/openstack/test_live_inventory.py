@@ -21,7 +21,6 @@ from calipso_core.environments import config_section, validate
 from calipso_core.lab.serve import Lab, LabOptions
 from calipso_core.lab.truth import compare, stored_document
 from calipso_core.listener import EnvironmentListener, ListenOptions
-from calipso_core.messaging import TOPIC, VERSIONED_TOPIC, pool_name
 from calipso_core.scan.controller import Scan
 from calipso_core.seed import seed_defaults
 from calipso_core.store.tables import scans
@@ -131,12 +130,6 @@ def test_redelivered_and_reordered_notifications_are_harmless(calipso, live_lab)
     assert listener.processor.stats["rejected"] == 0
 
 
-def queues_drained(rabbitmq, env: str) -> bool:
-    queues = rabbitmq.queues()  # not another environment's whose name starts with env's
-    pools = [queues[name] for name in (pool_name(env, TOPIC), pool_name(env, VERSIONED_TOPIC)) if name in queues]
-    return bool(pools) and all(q["messages_ready"] == 0 and q["messages_unacknowledged"] == 0 for q in pools)
-
-
 def wait_for(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,7 +177,7 @@ def test_a_listener_killed_and_started_again_loses_nothing(calipso, scanned_lab,
         for _ in range(20):  # changes while no listener runs wait in the queue
             lab.change(rng)
         second = subprocess.Popen(argv, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert wait_for(lambda: queues_drained(rabbitmq, env), 240)
+        assert wait_for(lambda: rabbitmq.pools_drained(env), 240)
         assert wait_for(lambda: differences(calipso, lab) == [], 30)
     finally:
         for process in (first, second):
@@ -209,7 +202,7 @@ def test_a_broker_restart_loses_nothing_with_durable_queues(calipso, scanned_lab
         broker.restart()  # while the listener still has a backlog
         for _ in range(30):
             lab.change(rng)
-        assert wait_for(lambda: queues_drained(broker, env), 240)
+        assert wait_for(lambda: broker.pools_drained(env), 240)
         wait_for(lambda: differences(calipso, lab) == [], 30)
         assert differences(calipso, lab) == [], repr([r["examples"] for r in differences(calipso, lab)]) + repr(
             dict(listener.processor.stats))
