@@ -121,7 +121,6 @@ def test_the_listener_handles_messages_redelivered_after_a_restart(broker, durab
         assert wait_until(lambda: _drained(broker.queues()[queue]), timeout=60, every=0.2)
 
 
-
 def test_an_environments_pools_are_drained_whatever_another_one_holds(broker, durable):
     """Not a queue of another environment whose name begins with this one's."""
     env = f"t{uuid.uuid4().hex[:8]}"
@@ -138,6 +137,7 @@ def test_an_environments_pools_are_drained_whatever_another_one_holds(broker, du
     assert broker.queues()[other]["messages_ready"] == 3
     assert not broker.pools_drained(f"{env}-2")
     assert not broker.pools_drained(f"{env}-3")  # no queue at all
+
 
 def _drained(queue: dict) -> bool:
     return queue["messages_ready"] == 0 and queue["messages_unacknowledged"] == 0 and queue["consumers"] == 1
