@@ -21,9 +21,11 @@ from calipso_core.environments import config_section, validate
 from calipso_core.lab.serve import Lab, LabOptions
 from calipso_core.lab.truth import compare, stored_document
 from calipso_core.listener import EnvironmentListener, ListenOptions
+from calipso_core.messaging import pool_name
 from calipso_core.scan.controller import Scan
 from calipso_core.seed import seed_defaults
 from calipso_core.store.tables import scans
+from calipso_core.testing import wait_until
 from calipso_plugins_openstack.lab.notify import LabNotifier
 
 pytestmark = pytest.mark.timeout(600)
@@ -130,15 +132,6 @@ def test_redelivered_and_reordered_notifications_are_harmless(calipso, live_lab)
     assert listener.processor.stats["rejected"] == 0
 
 
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return predicate()
-
-
 @pytest.fixture
 def scanned_lab(calipso, tmp_path, rabbitmq):
     """A scanned lab on the test broker, without a listener."""
@@ -162,23 +155,24 @@ def scanned_lab(calipso, tmp_path, rabbitmq):
 def test_a_listener_killed_and_started_again_loses_nothing(calipso, scanned_lab, rabbitmq, calipso_database_url):
     lab = scanned_lab(seed=10, hosts=5, instances=10)
     env = lab.options.env_name
+    pool = pool_name(env)
     argv = [sys.executable, "-m", "calipso_core.cli.listen_cmd", env, "--batch-timeout", "0.2"]
     environ = {**os.environ, "CALIPSO_DATABASE_URL": calipso_database_url}
     first = subprocess.Popen(argv, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     second = None
     try:
-        assert wait_for(lambda: rabbitmq.queues().get(f"calipso-{env}", {}).get("consumers", 0) >= 1, 60)
+        assert wait_until(lambda: rabbitmq.queues().get(pool, {}).get("consumers", 0) >= 1, timeout=60, every=0.3)
         rng = random.Random(21)
         for _ in range(80):
             lab.change(rng)
-        assert wait_for(lambda: rabbitmq.queues()[f"calipso-{env}"]["messages_unacknowledged"] > 0, 30)
+        assert wait_until(lambda: rabbitmq.queues()[pool]["messages_unacknowledged"] > 0, timeout=30, every=0.3)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         for _ in range(20):  # changes while no listener runs wait in the queue
             lab.change(rng)
         second = subprocess.Popen(argv, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        assert wait_for(lambda: rabbitmq.pools_drained(env), 240)
-        assert wait_for(lambda: differences(calipso, lab) == [], 30)
+        assert wait_until(lambda: rabbitmq.pools_drained(env), timeout=240, every=0.3)
+        assert wait_until(lambda: differences(calipso, lab) == [], timeout=30, every=0.3)
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
@@ -202,8 +196,8 @@ def test_a_broker_restart_loses_nothing_with_durable_queues(calipso, scanned_lab
         broker.restart()  # while the listener still has a backlog
         for _ in range(30):
             lab.change(rng)
-        assert wait_for(lambda: broker.pools_drained(env), 240)
-        wait_for(lambda: differences(calipso, lab) == [], 30)
+        assert wait_until(lambda: broker.pools_drained(env), timeout=240, every=0.3)
+        wait_until(lambda: differences(calipso, lab) == [], timeout=30, every=0.3)
         assert differences(calipso, lab) == [], repr([r["examples"] for r in differences(calipso, lab)]) + repr(
             dict(listener.processor.stats))
         assert listener.processor.stats["rejected"] == 0
@@ -218,7 +212,7 @@ def test_a_database_restart_midway_loses_nothing(calipso, live_lab, restart_data
     for _ in range(40):
         lab.change(rng)
     assert caught_up(listener, notifier_of(lab), timeout=240)
-    wait_for(lambda: differences(calipso, lab) == [], 30)
+    wait_until(lambda: differences(calipso, lab) == [], timeout=30, every=0.3)
     assert differences(calipso, lab) == [], repr([r["examples"] for r in differences(calipso, lab)]) + repr(
         dict(listener.processor.stats))
     assert listener.processor.stats["rejected"] == 0
@@ -238,7 +232,7 @@ def test_database_connections_lost_midway_are_retried_without_loss(calipso, live
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()").scalar()
     assert kills > 0
     assert caught_up(listener, notifier_of(lab), timeout=240)
-    wait_for(lambda: differences(calipso, lab) == [], 30)
+    wait_until(lambda: differences(calipso, lab) == [], timeout=30, every=0.3)
     assert differences(calipso, lab) == [], repr([r["examples"] for r in differences(calipso, lab)]) + repr(
         dict(listener.processor.stats))
     assert listener.processor.stats["rejected"] == 0
