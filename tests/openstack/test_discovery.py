@@ -88,6 +88,19 @@ def test_a_stopped_instances_bridge_is_in_its_own_networks_clique_only(calipso, 
     assert holding == [port.network_id]
 
 
+def test_an_ovs_oteps_tunnels_are_listed_once_on_its_vedge(calipso, lab_environment):
+    """Each vEdge has a vxlan tunnel to every other host's OTEP; the OTEP has no copy."""
+    lab = lab_environment(seed=6, hosts=5, instances=6, mechanism_driver="OVS", type_driver="vxlan")
+    assert Scan(calipso, lab.options.env_name).run().status == "completed"
+    env = lab.options.env_name
+    oteps = {otep["parent_id"]: otep for otep in calipso.inventory.find(env, {"type": "otep"})}
+    vedges = calipso.inventory.find(env, {"type": "vedge"})
+    assert len(oteps) == len(vedges) >= 3 and not any("ports" in otep for otep in oteps.values())
+    for vedge in vedges:
+        remote = {port["options"]["remote_ip"] for port in vedge["tunnel_ports"].values()}
+        assert remote == {o["ip_address"] for o in oteps.values()} - {oteps[vedge["id"]]["ip_address"]}
+
+
 class HostsAsked:
     """The lab's SSH answers, watched: the most hosts being asked at once, and the
     hosts asked something other than ``apart_from``."""
