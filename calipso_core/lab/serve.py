@@ -106,7 +106,11 @@ class Lab:
     def change(self, rng: random.Random, only: Collection[str] | None = None) -> Change:
         """Make one random change to the cloud (of the collections ``only`` names) and
         tell the listeners."""
-        change = random_change(self.model, rng, only)
+        return self.announce(random_change(self.model, rng, only))
+
+    def announce(self, change: Change) -> Change:
+        """Tell the listeners of a change made to the cloud (by ``change`` or directly
+        through the model)."""
         for listener in self.change_listeners:
             listener(change)
         return change

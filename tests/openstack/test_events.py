@@ -162,13 +162,9 @@ def test_a_stale_port_update_is_rejected(calipso, live_lab, rabbitmq):  # noqa: 
     lab, listener = live_lab(seed=8, hosts=4, instances=4)
     env = lab.options.env_name
     network = next(n for n in lab.model.networks.values() if not n.external and not n.shared)
-    created = lab.model.create_port(network.id, name="first")
-    for listener_fn in lab.change_listeners:
-        listener_fn(created)
+    created = lab.announce(lab.model.create_port(network.id, name="first"))
     for name in ("second", "third"):
-        change = lab.model.update_port(created.object_id, name=name)
-        for listener_fn in lab.change_listeners:
-            listener_fn(change)
+        lab.announce(lab.model.update_port(created.object_id, name=name))
     assert caught_up(listener, notifier_of(lab))
     stored = calipso.inventory.get(env, created.object_id)
     assert (stored["port_name"], stored["revision_number"]) == ("third", 3)
@@ -196,9 +192,7 @@ def test_a_renamed_network_relabels_its_instances_and_rescans_only_its_network_n
     instance = next(p.device_id for p in ports if p.device_owner.startswith("compute:"))
     services = {p.host for p in ports if p.device_owner.startswith("network:")}
     before = listener.processor.stats["hosts_rescanned"]
-    change = lab.model.update_network(network.id, name="renamed")
-    for listener_fn in lab.change_listeners:
-        listener_fn(change)
+    lab.announce(lab.model.update_network(network.id, name="renamed"))
     assert caught_up(listener, notifier_of(lab))
     stored = calipso.inventory.get(lab.options.env_name, instance)
     assert [n["network"]["label"] for n in stored["network_info"] if n["network"]["id"] == network.id] == ["renamed"]
@@ -227,9 +221,7 @@ def test_a_renamed_instance_is_read_again_from_the_api_and_its_host_is_not_asked
     monkeypatch.setattr(lab.ssh, "execute",
                         lambda host, command: asked.append((host, command)) or execute(host, command))
     before = listener.processor.stats["hosts_rescanned"]
-    change = lab.model.rename_instance(instance.id, "renamed")
-    for listener_fn in lab.change_listeners:
-        listener_fn(change)
+    lab.announce(lab.model.rename_instance(instance.id, "renamed"))
     assert caught_up(listener, notifier_of(lab))
     stored = calipso.inventory.get(env, instance.id)
     assert stored["name"] == "renamed" and stored["name_path"].endswith("/renamed")
